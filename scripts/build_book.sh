@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Build the Jupyter Book (executes the chapters); fails on any Sphinx warning
+# or notebook error. Usage: bash scripts/build_book.sh
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/setup_env.sh
+
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1
+
+start=$SECONDS
+rc=0
+.venv/bin/jupyter-book build . -W -n --keep-going || rc=$?
+
+if [[ $rc -ne 0 ]]; then
+    echo "build_book.sh: FAILED (jupyter-book exit $rc after $((SECONDS - start)) s)." >&2
+    echo "build_book.sh: see the warnings/tracebacks above (a failing notebook aborts the build)." >&2
+    exit "$rc"
+fi
+
+index="$PWD/_build/html/index.html"
+if [[ ! -f "$index" ]]; then
+    echo "build_book.sh: FAILED: $index was not produced" >&2
+    exit 1
+fi
+echo "build_book.sh: built in $((SECONDS - start)) s"
+echo "$index"
