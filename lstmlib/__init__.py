@@ -1,0 +1,11 @@
+"""lstmlib: the LSTM architectures of the classic long-range papers, from one set of equations."""
+
+from .spec import ARCHITECTURES, ArchSpec, get_spec
+from .layout import Layout
+from .network import Network, build
+from .data import Batch
+from .training import OPTIMIZERS, SGD, Adam, History, Momentum, Trainer, train
+
+__version__ = "0.1.0"
+__all__ = ["ARCHITECTURES", "OPTIMIZERS", "Adam", "ArchSpec", "Batch", "History", "Layout", "Momentum", "Network",
+           "SGD", "Trainer", "build", "get_spec", "train"]

@@ -1,0 +1,497 @@
+"""Compiled CPU engine (numba): forward pass, exact or truncated BPTT and optimiser steps.
+
+All activations are stored "lane-innermost": lane ``l = k * B + b`` is sequence ``b`` of trial
+``k``, and every inner loop runs over lanes so that it vectorises.  Each lane holds its own copy
+of its trial's weights (replicated across the trial's batch); gradients are summed over a trial's
+lanes before the update.  The equations are those of :mod:`lstmlib.spec`, line by line:
+``_forward_step`` is the forward pass and ``_backward_step`` its derivative.
+
+Performance notes (see ``benchmarks/engine.py``): ``error_model='numpy'`` removes the
+zero-division checks that block vectorisation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# cfg indices -------------------------------------------------------------------------------
+C_, NB_, S_, I_, O_, R_, NS_, NO_ = 0, 1, 2, 3, 4, 5, 6, 7
+HAS_I, FORGET, HAS_O, PEEP, G_KIND, H_KIND, OUT_KIND, LOSS_KIND, TRUNC = 8, 9, 10, 11, 12, 13, 14, 15, 16
+ROW_I, ROW_F, ROW_O, SRC_Y, SRC_G, OUT_X, BATCH, TRIALS = 17, 18, 19, 20, 21, 22, 23, 24
+CFG_SIZE = 25
+
+SQUASH_CODES = {"tanh": 0, "logistic": 1, "logistic2": 2, "logistic1": 3, "identity": 4}
+FORGET_CODES = {"none": 0, "gate": 1, "coupled": 2, "zero": 3}
+OUTPUT_CODES = {"linear": 0, "logistic": 1, "softmax": 2}
+LOSS_CODES = {"mse": 0, "ce": 1}
+OPT_CODES = {"none": 0, "sgd": 1, "momentum": 2, "adam": 3}
+
+_JIT = dict(cache=True, error_model="numpy", nogil=True)
+
+
+@njit(inline="always", **_JIT)
+def _exp(x):
+    """exp(x) in plain arithmetic, so that lane loops calling it vectorise (libm's exp does not).
+
+    The argument is clamped to [-40, 40]: every caller is a logistic function, which is already
+    saturated there (σ(40) = 1 in float64, σ(-40) < 5e-18).  x = n ln2 + r (Cody-Waite), e^r by a
+    degree-13 Taylor polynomial, 2^n by exact multiplications with powers of two: ~1 ulp."""
+    x = min(max(x, -40.0), 40.0)
+    n = np.floor(x * 1.4426950408889634 + 0.5)
+    r = (x - n * 0.693145751953125) - n * 1.4286068203094173e-06
+    p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (1.0 / 720 + r * (
+        1.0 / 5040 + r * (1.0 / 40320 + r * (1.0 / 362880 + r * (1.0 / 3628800 + r * (
+            1.0 / 39916800 + r * (1.0 / 479001600 + r * (1.0 / 6227020800.0)))))))))))))
+    m = np.int64(abs(n))  # < 64
+    two_m = ((2.0 if m & 1 else 1.0) * (4.0 if m & 2 else 1.0) * (16.0 if m & 4 else 1.0)
+             * (256.0 if m & 8 else 1.0) * (65536.0 if m & 16 else 1.0) * (4294967296.0 if m & 32 else 1.0))
+    return p * two_m if n >= 0 else p / two_m
+
+
+@njit(inline="always", **_JIT)
+def _sigmoid(x):
+    return 1.0 / (1.0 + _exp(-x))
+
+
+@njit(inline="always", **_JIT)
+def _squash(kind, x):
+    if kind == 0:
+        return 2.0 / (1.0 + _exp(-2.0 * x)) - 1.0
+    if kind == 1:
+        return 1.0 / (1.0 + _exp(-x))
+    if kind == 2:
+        return 4.0 / (1.0 + _exp(-x)) - 2.0
+    if kind == 3:
+        return 2.0 / (1.0 + _exp(-x)) - 1.0
+    return x
+
+
+@njit(inline="always", **_JIT)
+def _squash_deriv(kind, y):
+    """Derivative of a squashing function written in terms of its output y."""
+    if kind == 0:
+        return 1.0 - y * y
+    if kind == 1:
+        return y * (1.0 - y)
+    if kind == 2:
+        return (2.0 + y) * (2.0 - y) * 0.25
+    if kind == 3:
+        return (1.0 + y) * (1.0 - y) * 0.5
+    return 1.0 + 0.0 * y
+
+
+@njit(**_JIT)
+def _forward_step(cfg, t, a, ap, sp, sc, x, Wl, Pl, Ol, SRC, NET, ACT, S, HS, YC, YOUT):
+    """One time step for all lanes.  a/ap: history slot of step t / t-1 (ap < 0 at t = 0);
+    sp/sc: slots of s(t-1) / s(t)."""
+    C, NB, S_blk, I, O, R, NS, NO = cfg[0], cfg[1], cfg[2], cfg[3], cfg[4], cfg[5], cfg[6], cfg[7]
+    has_i, forget, has_o, peep = cfg[HAS_I], cfg[FORGET], cfg[HAS_O], cfg[PEEP]
+    gk, hk, ok = cfg[G_KIND], cfg[H_KIND], cfg[OUT_KIND]
+    row_i, row_f, row_o, src_y, src_g = cfg[ROW_I], cfg[ROW_F], cfg[ROW_O], cfg[SRC_Y], cfg[SRC_G]
+    L = x.shape[1]
+    # sources u(t) = [1, x(t), y(t-1), gates(t-1)]
+    for l in range(L):
+        SRC[a, 0, l] = 1.0
+    for j in range(I):
+        for l in range(L):
+            SRC[a, 1 + j, l] = x[j, l]
+    for c in range(C):
+        for l in range(L):
+            SRC[a, src_y + c, l] = YC[ap, c, l] if ap >= 0 else 0.0
+    if src_g >= 0:
+        for q in range(R - C):
+            for l in range(L):
+                SRC[a, src_g + q, l] = ACT[ap, C + q, l] if ap >= 0 else 0.0
+    # net inputs W · u(t)
+    for r in range(R):
+        for l in range(L):
+            NET[r, l] = 0.0
+        for j in range(NS):
+            for l in range(L):
+                NET[r, l] += Wl[r, j, l] * SRC[a, j, l]
+    # input and forget gates peep at s(t-1)
+    if peep:
+        for b in range(NB):
+            for c in range(b * S_blk, (b + 1) * S_blk):
+                for l in range(L):
+                    if has_i:
+                        NET[row_i + b, l] += Pl[0, c, l] * S[sp, c, l]
+                    if forget == 1:
+                        NET[row_f + b, l] += Pl[1, c, l] * S[sp, c, l]
+    for c in range(C):
+        for l in range(L):
+            ACT[a, c, l] = _squash(gk, NET[c, l])  # z = g(net_z)
+    if has_i:
+        for b in range(NB):
+            for l in range(L):
+                ACT[a, row_i + b, l] = _sigmoid(NET[row_i + b, l])
+    if forget == 1:
+        for b in range(NB):
+            for l in range(L):
+                ACT[a, row_f + b, l] = _sigmoid(NET[row_f + b, l])
+    # s(t) = f s(t-1) + i z
+    for b in range(NB):
+        for c in range(b * S_blk, (b + 1) * S_blk):
+            for l in range(L):
+                i_ = ACT[a, row_i + b, l] if has_i else 1.0
+                if forget == 0:
+                    f_ = 1.0
+                elif forget == 1:
+                    f_ = ACT[a, row_f + b, l]
+                elif forget == 2:
+                    f_ = 1.0 - i_
+                else:
+                    f_ = 0.0
+                S[sc, c, l] = f_ * S[sp, c, l] + i_ * ACT[a, c, l]
+                HS[a, c, l] = _squash(hk, S[sc, c, l])
+    # output gate peeps at s(t)
+    if has_o:
+        for b in range(NB):
+            if peep:
+                for c in range(b * S_blk, (b + 1) * S_blk):
+                    for l in range(L):
+                        NET[row_o + b, l] += Pl[2, c, l] * S[sc, c, l]
+            for l in range(L):
+                ACT[a, row_o + b, l] = _sigmoid(NET[row_o + b, l])
+    # y(t) = o h(s(t))
+    for b in range(NB):
+        for c in range(b * S_blk, (b + 1) * S_blk):
+            for l in range(L):
+                o_ = ACT[a, row_o + b, l] if has_o else 1.0
+                YC[a, c, l] = o_ * HS[a, c, l]
+    # output layer over [1, y(t), x(t)?]
+    for k in range(O):
+        for l in range(L):
+            YOUT[t, k, l] = Ol[k, 0, l]
+        for c in range(C):
+            for l in range(L):
+                YOUT[t, k, l] += Ol[k, 1 + c, l] * YC[a, c, l]
+        if cfg[OUT_X]:
+            for j in range(I):
+                for l in range(L):
+                    YOUT[t, k, l] += Ol[k, 1 + C + j, l] * x[j, l]
+    if ok == 1:
+        for k in range(O):
+            for l in range(L):
+                YOUT[t, k, l] = _sigmoid(YOUT[t, k, l])
+    elif ok == 2:
+        for l in range(L):
+            m = YOUT[t, 0, l]
+            for k in range(1, O):
+                m = max(m, YOUT[t, k, l])
+            tot = 0.0
+            for k in range(O):
+                YOUT[t, k, l] = np.exp(YOUT[t, k, l] - m)
+                tot += YOUT[t, k, l]
+            for k in range(O):
+                YOUT[t, k, l] /= tot
+
+
+@njit(**_JIT)
+def _loss_step(cfg, t, y, w, YOUT, DOUT, lane_loss, lane_err):
+    """Loss at step t (weights w[l]) and dL/dnet_out into DOUT[t]."""
+    O, ok, lk = cfg[O_], cfg[OUT_KIND], cfg[LOSS_KIND]
+    L = w.shape[0]
+    for l in range(L):
+        wl = w[l]
+        if wl == 0.0:
+            for k in range(O):
+                DOUT[t, k, l] = 0.0
+            continue
+        for k in range(O):
+            p, target = YOUT[t, k, l], y[k, l]
+            diff = p - target
+            lane_err[l] = max(lane_err[l], abs(diff))
+            if lk == 0:  # 1/2 (p - target)^2
+                lane_loss[l] += 0.5 * wl * diff * diff
+                dnet = diff * (p * (1.0 - p) if ok == 1 else 1.0)
+                if ok == 2:
+                    dnet = 0.0  # softmax + mse: filled below
+            else:  # cross-entropy: softmax -> categorical, logistic -> binary
+                if ok == 2:
+                    lane_loss[l] -= wl * target * np.log(max(p, 1e-300))
+                else:
+                    lane_loss[l] -= wl * (target * np.log(max(p, 1e-300))
+                                          + (1.0 - target) * np.log(max(1.0 - p, 1e-300)))
+                dnet = diff
+            DOUT[t, k, l] = wl * dnet
+        if lk == 0 and ok == 2:  # softmax Jacobian for mse
+            dot = 0.0
+            for k in range(O):
+                dot += (YOUT[t, k, l] - y[k, l]) * YOUT[t, k, l]
+            for k in range(O):
+                DOUT[t, k, l] = wl * YOUT[t, k, l] * ((YOUT[t, k, l] - y[k, l]) - dot)
+
+
+@njit(**_JIT)
+def _backward_step(cfg, t, x, Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
+                   eps_s, eps_src, di_next, df_next, D, EY, gWl, gPl, gOl):
+    """Derivative of ``_forward_step`` at step t.  On entry eps_s = dL/ds(t) from step t+1 (through
+    the CEC, already multiplied by f(t+1)), eps_src = dL/du(t+1) (exact mode) and di_next/df_next =
+    dL/dnet of the t+1 input/forget gates (peephole paths, exact mode)."""
+    C, NB, S_blk, I, O, R, NS = cfg[0], cfg[1], cfg[2], cfg[3], cfg[4], cfg[5], cfg[6]
+    has_i, forget, has_o, peep = cfg[HAS_I], cfg[FORGET], cfg[HAS_O], cfg[PEEP]
+    gk, hk = cfg[G_KIND], cfg[H_KIND]
+    row_i, row_f, row_o, src_y, src_g = cfg[ROW_I], cfg[ROW_F], cfg[ROW_O], cfg[SRC_Y], cfg[SRC_G]
+    exact = cfg[TRUNC] == 0
+    L = x.shape[1]
+    # output layer
+    for k in range(O):
+        for l in range(L):
+            gOl[k, 0, l] += DOUT[t, k, l]
+        for c in range(C):
+            for l in range(L):
+                gOl[k, 1 + c, l] += DOUT[t, k, l] * YC[t, c, l]
+        if cfg[OUT_X]:
+            for j in range(I):
+                for l in range(L):
+                    gOl[k, 1 + C + j, l] += DOUT[t, k, l] * x[j, l]
+    # dL/dy(t): from the outputs, and (exact) from the sources of step t+1
+    for c in range(C):
+        for l in range(L):
+            EY[c, l] = eps_src[src_y + c, l] if exact else 0.0
+        for k in range(O):
+            for l in range(L):
+                EY[c, l] += Ol[k, 1 + c, l] * DOUT[t, k, l]
+    # output gate
+    if has_o:
+        for b in range(NB):
+            for l in range(L):
+                acc = eps_src[src_g + row_o - C + b, l] if (exact and src_g >= 0) else 0.0
+                for c in range(b * S_blk, (b + 1) * S_blk):
+                    acc += HS[t, c, l] * EY[c, l]
+                o_ = ACT[t, row_o + b, l]
+                D[row_o + b, l] = acc * o_ * (1.0 - o_)
+    # dL/ds(t)
+    for b in range(NB):
+        for c in range(b * S_blk, (b + 1) * S_blk):
+            for l in range(L):
+                o_ = ACT[t, row_o + b, l] if has_o else 1.0
+                e = eps_s[c, l] + o_ * _squash_deriv(hk, HS[t, c, l]) * EY[c, l]
+                if exact and peep:
+                    if has_o:
+                        e += Pl[2, c, l] * D[row_o + b, l]
+                    if has_i:
+                        e += Pl[0, c, l] * di_next[b, l]
+                    if forget == 1:
+                        e += Pl[1, c, l] * df_next[b, l]
+                eps_s[c, l] = e
+    # cell input, input gate, forget gate
+    for b in range(NB):
+        for l in range(L):
+            i_ = ACT[t, row_i + b, l] if has_i else 1.0
+            acc_i = eps_src[src_g + row_i - C + b, l] if (exact and has_i and src_g >= 0) else 0.0
+            acc_f = eps_src[src_g + row_f - C + b, l] if (exact and forget == 1 and src_g >= 0) else 0.0
+            for c in range(b * S_blk, (b + 1) * S_blk):
+                z = ACT[t, c, l]
+                D[c, l] = eps_s[c, l] * i_ * _squash_deriv(gk, z)
+                if forget == 2:
+                    acc_i += eps_s[c, l] * (z - S[t, c, l])
+                else:
+                    acc_i += eps_s[c, l] * z
+                acc_f += eps_s[c, l] * S[t, c, l]
+            if has_i:
+                D[row_i + b, l] = acc_i * i_ * (1.0 - i_)
+            if forget == 1:
+                f_ = ACT[t, row_f + b, l]
+                D[row_f + b, l] = acc_f * f_ * (1.0 - f_)
+    # weight gradients
+    for r in range(R):
+        for j in range(NS):
+            for l in range(L):
+                gWl[r, j, l] += D[r, l] * SRC[t, j, l]
+    if peep:
+        for b in range(NB):
+            for c in range(b * S_blk, (b + 1) * S_blk):
+                for l in range(L):
+                    if has_i:
+                        gPl[0, c, l] += D[row_i + b, l] * S[t, c, l]
+                    if forget == 1:
+                        gPl[1, c, l] += D[row_f + b, l] * S[t, c, l]
+                    if has_o:
+                        gPl[2, c, l] += D[row_o + b, l] * S[t + 1, c, l]
+    # what step t-1 receives: CEC path f(t) eps_s, and (exact) dL/du(t) and peephole deltas
+    for b in range(NB):
+        for c in range(b * S_blk, (b + 1) * S_blk):
+            for l in range(L):
+                if forget == 0:
+                    f_ = 1.0
+                elif forget == 1:
+                    f_ = ACT[t, row_f + b, l]
+                elif forget == 2:
+                    f_ = 1.0 - ACT[t, row_i + b, l]
+                else:
+                    f_ = 0.0
+                eps_s[c, l] *= f_
+    if exact:
+        for j in range(src_y, NS):
+            for l in range(L):
+                eps_src[j, l] = 0.0
+        for r in range(R):
+            for j in range(src_y, NS):
+                for l in range(L):
+                    eps_src[j, l] += Wl[r, j, l] * D[r, l]
+        if peep:
+            for b in range(NB):
+                for l in range(L):
+                    di_next[b, l] = D[row_i + b, l] if has_i else 0.0
+                    df_next[b, l] = D[row_f + b, l] if forget == 1 else 0.0
+
+
+@njit(**_JIT)
+def _broadcast(master, lanes, B):
+    """Copy each trial's weights [.., K] to its B lanes [.., K*B]."""
+    A, Bd, L = lanes.shape
+    for p in range(A):
+        for q in range(Bd):
+            for l in range(L):
+                lanes[p, q, l] = master[p, q, l // B]
+
+
+@njit(**_JIT)
+def _reduce(lanes, out, B, scale):
+    """out[.., k] = scale * sum of the trial's lane gradients."""
+    A, Bd, K = out.shape
+    for p in range(A):
+        for q in range(Bd):
+            for k in range(K):
+                acc = 0.0
+                for b in range(B):
+                    acc += lanes[p, q, k * B + b]
+                out[p, q, k] = scale * acc
+
+
+@njit(**_JIT)
+def _update(kind, hyper, step, active, W, G, M, V, mask):
+    """One optimiser step on a packed parameter array [.., .., K] (only free entries, active trials)."""
+    lr, mom, b1, b2, eps = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
+    A, Bd, K = W.shape
+    for k in range(K):
+        if active[k] != 1:
+            continue
+        c1 = 1.0
+        c2 = 1.0
+        if kind == 3:
+            c1 = 1.0 - b1 ** step[k]
+            c2 = 1.0 - b2 ** step[k]
+        for p in range(A):
+            for q in range(Bd):
+                if mask[p, q] == 0.0:
+                    continue
+                g = G[p, q, k]
+                if kind == 1:
+                    W[p, q, k] -= lr * g
+                elif kind == 2:
+                    M[p, q, k] = mom * M[p, q, k] - lr * g
+                    W[p, q, k] += M[p, q, k]
+                elif kind == 3:
+                    M[p, q, k] = b1 * M[p, q, k] + (1.0 - b1) * g
+                    V[p, q, k] = b2 * V[p, q, k] + (1.0 - b2) * g * g
+                    W[p, q, k] -= lr * (M[p, q, k] / c1) / (np.sqrt(V[p, q, k] / c2) + eps)
+
+
+@njit(**_JIT)
+def run_items(cfg, Wt, Pt, Ot, masks_W, masks_P, masks_O, X, LENS, Y, LW, need_grad,
+              opt_kind, hyper, step, active, state, gW, gP, gO, out_loss, out_err, rec_y):
+    """Process N items (each: a batch of B sequences per trial); after each item optionally update.
+
+    Wt/Pt/Ot: master weights [.., K] (updated in place).  X [N, T, I, L], LENS [N, L],
+    Y [N, T, O, L] targets, LW [N, T, L] loss weights.  state: optimiser buffers (M, V per array).
+    gW/gP/gO receive the last item's gradients (per trial, divided by B).  out_loss/out_err [N, L]:
+    per-lane loss and max |output - target| over weighted steps.  rec_y [N, T, O, L] or empty:
+    outputs.  active [K]: 1 = update, 0 = frozen; a trial whose loss or gradient becomes non-finite
+    is set to -1 (diverged) and frozen."""
+    C, NB, I, O, R, NS, NO = cfg[C_], cfg[NB_], cfg[I_], cfg[O_], cfg[R_], cfg[NS_], cfg[NO_]
+    B, K = cfg[BATCH], cfg[TRIALS]
+    N, T, _, L = X.shape
+    dt = Wt.dtype
+    Wl = np.empty((R, NS, L), dt)
+    Pl = np.empty((3, C, L), dt)
+    Ol = np.empty((O, NO, L), dt)
+    _broadcast(Wt, Wl, B)
+    _broadcast(Pt, Pl, B)
+    _broadcast(Ot, Ol, B)
+    store = need_grad
+    TS = T if store else 2
+    SRC = np.zeros((TS, NS, L), dt)
+    ACT = np.zeros((TS, R, L), dt)
+    S = np.zeros((T + 1 if store else 2, C, L), dt)
+    HS = np.zeros((TS, C, L), dt)
+    YC = np.zeros((TS, C, L), dt)
+    NET = np.zeros((R, L), dt)
+    YOUT = np.zeros((T, O, L), dt)
+    DOUT = np.zeros((T, O, L), dt)
+    D = np.zeros((R, L), dt)
+    EY = np.zeros((C, L), dt)
+    eps_s = np.zeros((C, L), dt)
+    eps_src = np.zeros((NS, L), dt)
+    di_next = np.zeros((NB, L), dt)
+    df_next = np.zeros((NB, L), dt)
+    gWl = np.zeros((R, NS, L), dt)
+    gPl = np.zeros((3, C, L), dt)
+    gOl = np.zeros((O, NO, L), dt)
+    lane_loss = np.zeros(L, np.float64)
+    lane_err = np.zeros(L, np.float64)
+    for n in range(N):
+        Tn = 0
+        for l in range(L):
+            Tn = max(Tn, LENS[n, l])
+        for c in range(C):
+            for l in range(L):
+                S[0, c, l] = 0.0
+        lane_loss[:] = 0.0
+        lane_err[:] = 0.0
+        for t in range(Tn):
+            a = t if store else t & 1
+            ap = (a - 1 if store else 1 - a) if t > 0 else -1
+            sp = t if store else t & 1
+            sc = t + 1 if store else (t + 1) & 1
+            _forward_step(cfg, t, a, ap, sp, sc, X[n, t], Wl, Pl, Ol, SRC, NET, ACT, S, HS, YC, YOUT)
+            _loss_step(cfg, t, Y[n, t], LW[n, t], YOUT, DOUT, lane_loss, lane_err)
+        for l in range(L):
+            out_loss[n, l] = lane_loss[l]
+            out_err[n, l] = lane_err[l]
+        if rec_y.shape[0] > 0:
+            for t in range(Tn):
+                for k in range(O):
+                    for l in range(L):
+                        rec_y[n, t, k, l] = YOUT[t, k, l] if t < LENS[n, l] else 0.0
+        if not need_grad:
+            continue
+        gWl[:] = 0.0
+        gPl[:] = 0.0
+        gOl[:] = 0.0
+        eps_s[:] = 0.0
+        eps_src[:] = 0.0
+        di_next[:] = 0.0
+        df_next[:] = 0.0
+        for t in range(Tn - 1, -1, -1):
+            _backward_step(cfg, t, X[n, t], Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
+                           eps_s, eps_src, di_next, df_next, D, EY, gWl, gPl, gOl)
+        _reduce(gWl, gW, B, 1.0 / B)
+        _reduce(gPl, gP, B, 1.0 / B)
+        _reduce(gOl, gO, B, 1.0 / B)
+        if opt_kind == 0:
+            continue
+        for k in range(K):
+            if active[k] != 1:
+                continue
+            ok = True
+            for b in range(B):
+                if not np.isfinite(lane_loss[k * B + b]):
+                    ok = False
+            for p in range(R):
+                for q in range(NS):
+                    if not np.isfinite(gW[p, q, k]):
+                        ok = False
+            if not ok:
+                active[k] = -1
+            else:
+                step[k] += 1
+        _update(opt_kind, hyper, step, active, Wt, gW, state[0], state[1], masks_W)
+        _update(opt_kind, hyper, step, active, Pt, gP, state[2], state[3], masks_P)
+        _update(opt_kind, hyper, step, active, Ot, gO, state[4], state[5], masks_O)
+        _broadcast(Wt, Wl, B)
+        _broadcast(Pt, Pl, B)
+        _broadcast(Ot, Ol, B)

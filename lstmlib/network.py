@@ -1,0 +1,238 @@
+"""The public network object: build a network by preset name, read/set its parameters, run it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _kernels as K_
+from .layout import OUTPUT_ACTIVATIONS, Layout, initialise
+from .spec import GRADIENTS, get_spec
+
+ENGINES = ("numba", "torch")
+LOSSES = ("mse", "ce")
+DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+def build(arch, n_inputs, n_outputs, n_blocks=1, cells_per_block=1, *, trials=1, seed=0,
+          output="linear", output_from="cells", biased=("cells", "gates", "outputs"), init_range=0.1,
+          input_gate_bias=None, forget_gate_bias=None, output_gate_bias=None, loss=None,
+          dtype="float64", **spec_changes) -> "Network":
+    """Build ``trials`` independent networks of one architecture.
+
+    ``arch`` is a preset name from :data:`lstmlib.ARCHITECTURES` or an :class:`ArchSpec`; keyword
+    arguments naming spec fields (``cell_input="tanh"``, ``peepholes=False``, ...) change it.
+    All weights are drawn uniformly from [-init_range, init_range]; a gate bias given as a number
+    or one value per block overrides the draw (e.g. ``input_gate_bias=(-3, -6)``).
+    ``biased`` lists which units have a bias (of "cells", "gates", "outputs").
+    """
+    spec = get_spec(arch)
+    if spec_changes:
+        spec = spec.replace(**spec_changes)
+    layout = Layout(spec, n_inputs, n_outputs, n_blocks, cells_per_block, output_from, biased)
+    if output not in OUTPUT_ACTIVATIONS:
+        raise ValueError(f"unknown output activation {output!r}; valid: {list(OUTPUT_ACTIVATIONS)}")
+    loss = loss or ("ce" if output == "softmax" else "mse")
+    _check_loss(loss, output)
+    if dtype not in DTYPES and dtype not in DTYPES.values():
+        raise ValueError(f"unknown dtype {dtype!r}; valid: {list(DTYPES)}")
+    dtype = np.dtype(DTYPES.get(dtype, dtype))
+    rng = np.random.default_rng(seed)
+    params = initialise(layout, trials, rng, init_range,
+                        {"input_gate": input_gate_bias, "forget_gate": forget_gate_bias,
+                         "output_gate": output_gate_bias}, dtype)
+    return Network(layout, params, output, loss)
+
+
+def _check_loss(loss, output):
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; valid: {list(LOSSES)}")
+    if loss == "ce" and output == "linear":
+        raise ValueError("loss 'ce' needs a logistic or softmax output, not a linear one")
+
+
+class Network:
+    """``trials`` independent networks sharing one :class:`Layout`.
+
+    Parameters live in three packed arrays (``hidden``, ``peephole``, ``output``, each with the
+    trial index first); ``net["input_gate.x"]`` and friends are views into them (see
+    :meth:`parameter_names`).
+    """
+
+    def __init__(self, layout: Layout, params: dict, output="linear", loss="mse"):
+        self.layout = layout
+        self.output = output
+        self.loss = loss
+        _check_loss(loss, output)
+        masks = layout.masks()
+        self.params = {}
+        for name, mask in masks.items():
+            arr = np.array(params[name], copy=True)
+            if arr.ndim != mask.ndim + 1 or arr.shape[1:] != mask.shape:
+                raise ValueError(f"params[{name!r}] must have shape [trials, {', '.join(map(str, mask.shape))}], "
+                                 f"got {arr.shape}")
+            if arr.dtype not in (np.float32, np.float64):
+                raise ValueError(f"params must be float32 or float64, got {arr.dtype}")
+            self.params[name] = arr
+        self._check_masked_zero()
+
+    # introspection --------------------------------------------------------------------------
+    @property
+    def spec(self):
+        return self.layout.spec
+
+    @property
+    def trials(self) -> int:
+        return self.params["hidden"].shape[0]
+
+    @property
+    def dtype(self):
+        return self.params["hidden"].dtype
+
+    @property
+    def n_weights(self) -> int:
+        """Trainable weights per trial."""
+        return self.layout.n_weights()
+
+    def parameter_names(self) -> list[str]:
+        return list(self.layout.names())
+
+    def __getitem__(self, name) -> np.ndarray:
+        names = self.layout.names()
+        if name not in names:
+            raise ValueError(f"unknown parameter {name!r}; valid: {sorted(names)}")
+        array, index = names[name]
+        return self.params[array][(slice(None),) + index]
+
+    def __setitem__(self, name, value):
+        self[name][...] = value
+        self._check_masked_zero()
+
+    def named_parameters(self) -> dict:
+        return {name: self[name] for name in self.layout.names()}
+
+    def _check_masked_zero(self):
+        for name, mask in self.layout.masks().items():
+            if np.any(self.params[name][:, mask == 0] != 0):
+                raise ValueError(f"{name!r} has non-zero entries where {self.spec.name!r} has no connection")
+
+    def copy(self) -> "Network":
+        return Network(self.layout, self.params, self.output, self.loss)
+
+    def trial(self, k) -> "Network":
+        """A one-trial network holding the parameters of trial k."""
+        if not 0 <= k < self.trials:
+            raise ValueError(f"trial index {k} out of range [0, {self.trials})")
+        return Network(self.layout, {n: p[k:k + 1] for n, p in self.params.items()}, self.output, self.loss)
+
+    def __repr__(self):
+        L = self.layout
+        return (f"Network({self.spec.name!r}, inputs={L.n_inputs}, blocks={L.n_blocks}x{L.cells_per_block}, "
+                f"outputs={L.n_outputs} {self.output}, trials={self.trials}, weights={self.n_weights}, "
+                f"{self.dtype.name})")
+
+    # running --------------------------------------------------------------------------------
+    def forward(self, x, lengths=None, engine="numba", device="cpu") -> np.ndarray:
+        """Outputs ``[trials, batch, time, outputs]`` for inputs ``x [trials, batch, time, inputs]``
+        (or ``[batch, time, inputs]``, the same data for every trial).  Outputs past a sequence's
+        length are 0."""
+        b = self.batch(x, lengths=lengths)
+        if engine == "torch":
+            return self._torch(b, None, device)["outputs"]
+        _check_engine(engine)
+        return self._run_numba(b, need_grad=False, record=True)["outputs"]
+
+    def loss_and_grad(self, x, target, lengths=None, loss_at="end", gradient=None, engine="numba",
+                      device="cpu"):
+        """Loss per trial ``[trials]`` and its gradient (packed arrays like :attr:`params`).
+
+        ``loss_at``: ``"end"`` (``target [trials, batch, outputs]`` at each sequence's last step),
+        ``"every"`` (``target [trials, batch, time, outputs]``) or an array of loss weights
+        ``[trials, batch, time]``.  ``gradient``: ``"exact"`` or ``"truncated"`` (default: the
+        architecture's own).  The loss is the batch mean of Σ_t w_t ℓ_t with ℓ = ½‖y - target‖²
+        ("mse") or cross-entropy ("ce")."""
+        gradient = self._gradient_mode(gradient)
+        b = self.batch(x, target, lengths, loss_at)
+        if engine == "torch":
+            r = self._torch(b, gradient, device)
+            return r["loss"], r["grads"]
+        _check_engine(engine)
+        r = self._run_numba(b, need_grad=True, gradient=gradient)
+        return r["loss"], r["grads"]
+
+    def batch(self, x, target=None, lengths=None, loss_at="end"):
+        """Validate and normalise a batch (see :class:`lstmlib.data.Batch`)."""
+        from .data import Batch
+        return Batch.make(self, x, target, lengths, loss_at)
+
+    def _gradient_mode(self, gradient):
+        gradient = gradient or self.spec.gradient
+        if gradient not in GRADIENTS:
+            raise ValueError(f"unknown gradient mode {gradient!r}; valid: {sorted(GRADIENTS)}")
+        if gradient == "truncated" and not self.spec.has_memory:
+            raise ValueError(f"the truncated gradient needs a cell state; {self.spec.name!r} has none "
+                             "(use gradient='exact')")
+        return gradient
+
+    def _torch(self, b, gradient, device):
+        from . import torch_engine
+        r = torch_engine.run(self.layout, self.params, self.output, b.x, b.lengths, b.target, b.weights,
+                             self.loss, gradient, device=device)
+        return r
+
+    # numba plumbing ---------------------------------------------------------------------------
+    def kernel_config(self, gradient="exact", batch_size=1) -> np.ndarray:
+        L, spec = self.layout, self.spec
+        cfg = np.zeros(K_.CFG_SIZE, np.int64)
+        cfg[[K_.C_, K_.NB_, K_.S_, K_.I_, K_.O_, K_.R_, K_.NS_, K_.NO_]] = (
+            L.n_cells, L.n_blocks, L.cells_per_block, L.n_inputs, L.n_outputs, L.n_rows, L.n_sources,
+            L.n_output_sources)
+        cfg[K_.HAS_I], cfg[K_.FORGET], cfg[K_.HAS_O] = spec.input_gate, K_.FORGET_CODES[spec.forget], spec.output_gate
+        cfg[K_.PEEP] = spec.peepholes
+        cfg[K_.G_KIND], cfg[K_.H_KIND] = K_.SQUASH_CODES[spec.cell_input], K_.SQUASH_CODES[spec.cell_output]
+        cfg[K_.OUT_KIND], cfg[K_.LOSS_KIND] = K_.OUTPUT_CODES[self.output], K_.LOSS_CODES[self.loss]
+        cfg[K_.TRUNC] = gradient == "truncated"
+        cfg[K_.ROW_I], cfg[K_.ROW_F], cfg[K_.ROW_O] = (L.row_offset(n) for n in ("input_gate", "forget_gate",
+                                                                                   "output_gate"))
+        cfg[K_.SRC_Y] = L.sources["cells"].start
+        cfg[K_.SRC_G] = L.sources["gates"].start if "gates" in L.sources else -1
+        cfg[K_.OUT_X] = L.output_from == "cells+inputs"
+        cfg[K_.BATCH], cfg[K_.TRIALS] = batch_size, self.trials
+        return cfg
+
+    def kernel_params(self):
+        """Master weights in kernel layout (trial index last), and masks."""
+        master = tuple(np.ascontiguousarray(np.moveaxis(self.params[n], 0, -1))
+                       for n in ("hidden", "peephole", "output"))
+        masks = tuple(self.layout.masks()[n].astype(self.dtype) for n in ("hidden", "peephole", "output"))
+        return master, masks
+
+    def load_kernel_params(self, master):
+        for n, m in zip(("hidden", "peephole", "output"), master):
+            self.params[n][...] = np.moveaxis(m, -1, 0)
+
+    def _run_numba(self, b, need_grad, gradient="exact", record=False):
+        Kt, B = self.trials, b.x.shape[1]
+        cfg = self.kernel_config(gradient, B)
+        master, masks = self.kernel_params()
+        X, LENS, Y, LW = b.kernel_arrays(self.dtype)
+        dt = self.dtype
+        grads = tuple(np.zeros_like(m) for m in master)
+        state = tuple(np.zeros((0, 0, 0), dt) for _ in range(6))
+        out_loss = np.zeros((1, Kt * B))
+        out_err = np.zeros((1, Kt * B))
+        T, O = b.x.shape[2], self.layout.n_outputs
+        rec = np.zeros((1, T, O, Kt * B) if record else (0, 1, 1, 1), dt)
+        K_.run_items(cfg, *master, *masks, X, LENS, Y, LW, need_grad, 0, np.zeros(5), np.zeros(Kt, np.int64),
+                     np.ones(Kt, np.int64), state, *grads, out_loss, out_err, rec)
+        result = {"loss": out_loss[0].reshape(Kt, B).mean(axis=1)}
+        if need_grad:
+            result["grads"] = {n: np.moveaxis(g, -1, 0) * masks[i]
+                               for i, (n, g) in enumerate(zip(("hidden", "peephole", "output"), grads))}
+        if record:
+            result["outputs"] = np.moveaxis(rec[0].reshape(T, O, Kt, B), (2, 3), (0, 1)).copy()
+        return result
+
+
+def _check_engine(engine):
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; valid: {list(ENGINES)}")

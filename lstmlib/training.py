@@ -1,0 +1,208 @@
+"""Training: optimisers and an online/minibatch training loop over K independent trials.
+
+Weight updates run inside the compiled engine, many sequences per call, so that the papers'
+online protocols (one update per sequence, hundreds of thousands of sequences) are cheap.
+Learning curves are recorded against *sequences seen* per trial.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _kernels as K_
+
+
+def _check_positive(name, value):
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class SGD:
+    """Plain gradient descent, w -= lr * g (the papers' online rule when batch_size = 1)."""
+    lr: float
+    code = "sgd"
+
+    def __post_init__(self):
+        _check_positive("lr", self.lr)
+
+    def hyper(self):
+        return np.array([self.lr, 0.0, 0.0, 0.0, 0.0])
+
+
+@dataclass(frozen=True)
+class Momentum:
+    """Gradient descent with momentum: v = momentum * v - lr * g; w += v."""
+    lr: float
+    momentum: float = 0.9
+    code = "momentum"
+
+    def __post_init__(self):
+        _check_positive("lr", self.lr)
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must lie in [0, 1), got {self.momentum!r}")
+
+    def hyper(self):
+        return np.array([self.lr, self.momentum, 0.0, 0.0, 0.0])
+
+
+@dataclass(frozen=True)
+class Adam:
+    """Adam (Kingma & Ba 2015) with bias correction."""
+    lr: float = 1e-3
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    code = "adam"
+
+    def __post_init__(self):
+        _check_positive("lr", self.lr)
+        _check_positive("eps", self.eps)
+        for name in ("beta1", "beta2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must lie in [0, 1), got {getattr(self, name)!r}")
+
+    def hyper(self):
+        return np.array([self.lr, 0.0, self.beta1, self.beta2, self.eps])
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+
+
+class Trainer:
+    """Applies an optimiser to a :class:`~lstmlib.Network` in place, one batch of sequences per update.
+
+    Keeps the optimiser state and the per-trial status: ``active`` (1 training, 0 stopped,
+    -1 diverged: its loss or gradient became non-finite; it is frozen and reported, not raised).
+    """
+
+    def __init__(self, net, optimizer, gradient=None, batch_size=1):
+        if not isinstance(optimizer, (SGD, Momentum, Adam)):
+            raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)} (lstmlib.SGD(...), ...), "
+                             f"got {optimizer!r}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.net, self.optimizer, self.batch_size = net, optimizer, int(batch_size)
+        self.gradient = net._gradient_mode(gradient)
+        self.cfg = net.kernel_config(self.gradient, self.batch_size)
+        master, self.masks = net.kernel_params()
+        self.state = tuple(np.zeros_like(m) for m in master for _ in range(2))
+        self.grads = tuple(np.zeros_like(m) for m in master)
+        self.steps = np.zeros(net.trials, np.int64)
+        self.active = np.ones(net.trials, np.int64)
+
+    def run(self, x, target, lengths=None, loss_at="end"):
+        """Train on ``n`` sequences per trial (``x [trials, n, T, inputs]``), ``n / batch_size``
+        updates in order.  Returns per-sequence ``loss`` and ``max_error`` arrays ``[trials, n]``
+        (max |output - target| over the steps that carry loss), computed before each update."""
+        net, B = self.net, self.batch_size
+        b = net.batch(x, target, lengths, loss_at)
+        K, n, T, _ = b.x.shape
+        if n % B:
+            raise ValueError(f"the number of sequences per trial ({n}) must be a multiple of batch_size ({B})")
+        N = n // B
+        X = _items(b.x, N, B, net.dtype)
+        Y = _items(b.target, N, B, net.dtype)
+        LW = np.ascontiguousarray(b.weights.reshape(K, N, B, T).transpose(1, 3, 0, 2).reshape(N, T, K * B),
+                                  dtype=net.dtype)
+        LENS = np.ascontiguousarray(b.lengths.reshape(K, N, B).transpose(1, 0, 2).reshape(N, K * B))
+        out_loss = np.zeros((N, K * B))
+        out_err = np.zeros((N, K * B))
+        master, _ = net.kernel_params()
+        K_.run_items(self.cfg, *master, *self.masks, X, LENS, Y, LW, True, K_.OPT_CODES[self.optimizer.code],
+                     self.optimizer.hyper(), self.steps, self.active, self.state, *self.grads, out_loss, out_err,
+                     np.zeros((0, 1, 1, 1), net.dtype))
+        net.load_kernel_params(master)
+
+        def per_sequence(a):  # [N, K*B] -> [K, n]
+            return a.reshape(N, K, B).transpose(1, 0, 2).reshape(K, n)
+        return per_sequence(out_loss), per_sequence(out_err)
+
+
+def _items(a, N, B, dtype):
+    """[K, N*B, T, F] -> [N, T, F, K*B] (item n holds sequences n*B .. n*B+B-1 of every trial)."""
+    K, _, T, F = a.shape
+    return np.ascontiguousarray(a.reshape(K, N, B, T, F).transpose(1, 3, 4, 0, 2).reshape(N, T, F, K * B),
+                                dtype=dtype)
+
+
+@dataclass
+class History:
+    """What :func:`train` recorded, per trial.
+
+    ``curve`` rows: (sequences seen, mean loss per trial, fraction of sequences with max error
+    < ``tolerance`` per trial) over each chunk.  ``status`` per trial: "solved" (the stop rule was
+    met), "diverged" or "budget".  ``criterion_met_at``: the sequence count at which the stop rule
+    was first met (-1 if never); ``sequences_seen``: how many sequences each trial trained on (the
+    weights are those after that many, i.e. at the end of the chunk in which the rule was met)."""
+
+    trials: int
+    tolerance: float
+    sequences_seen: np.ndarray = None
+    criterion_met_at: np.ndarray = None
+    status: list = None
+    curve: list = field(default_factory=list)
+    wall_time: float = 0.0
+
+    def __post_init__(self):
+        self.sequences_seen = np.zeros(self.trials, np.int64)
+        self.criterion_met_at = np.full(self.trials, -1, np.int64)
+        self.status = ["budget"] * self.trials
+
+    def curve_arrays(self):
+        """(sequences [rows, trials], loss [rows, trials], fraction correct [rows, trials])."""
+        if not self.curve:
+            return np.zeros((0, self.trials)), np.zeros((0, self.trials)), np.zeros((0, self.trials))
+        return tuple(np.array([row[i] for row in self.curve]) for i in range(3))
+
+
+def train(net, sample, optimizer, *, sequences, batch_size=1, gradient=None, chunk=1000, stop=None,
+          tolerance=0.04, seed=0, progress=None, progress_every=30.0) -> History:
+    """Train ``net`` in place on sequences from ``sample`` until each trial meets ``stop`` or has seen
+    ``sequences`` sequences.
+
+    ``sample(rng, n)`` returns ``(x, target, lengths, loss_at)`` for ``n`` fresh sequences per trial
+    (shapes as in :meth:`Network.loss_and_grad`, with batch = n).  ``stop(loss, max_error)`` receives
+    the per-sequence arrays ``[trials, chunk]`` of each chunk and returns, per trial, the index in
+    the chunk at which its criterion was met, or -1.  ``progress``: a callable such as ``print`` for
+    plain-text progress lines (every ``progress_every`` seconds).
+    """
+    if isinstance(sequences, bool) or not isinstance(sequences, (int, np.integer)) or sequences < 1:
+        raise ValueError(f"sequences must be a positive integer, got {sequences!r}")
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    trainer = Trainer(net, optimizer, gradient, batch_size)
+    chunk = max(batch_size, chunk - chunk % batch_size)
+    rng = np.random.default_rng(seed)
+    hist = History(net.trials, tolerance)
+    t0 = last_print = time.perf_counter()
+    while np.any(trainer.active == 1) and hist.sequences_seen.max() < sequences:
+        n = min(chunk, sequences - int(hist.sequences_seen.max()))
+        n -= n % batch_size
+        if n == 0:
+            break
+        was_active = trainer.active == 1
+        x, target, lengths, loss_at = sample(rng, n)
+        loss, err = trainer.run(x, target, lengths, loss_at)
+        hist.sequences_seen[was_active] += n
+        hist.curve.append((hist.sequences_seen.copy(), loss.mean(axis=1), (err < tolerance).mean(axis=1)))
+        for k in np.flatnonzero(was_active & (trainer.active == -1)):
+            hist.status[k] = "diverged"
+        if stop is not None:
+            met = np.asarray(stop(loss, err))
+            for k in np.flatnonzero(was_active & (trainer.active == 1) & (met >= 0)):
+                hist.criterion_met_at[k] = hist.sequences_seen[k] - n + met[k] + 1
+                hist.status[k] = "solved"
+                trainer.active[k] = 0
+        now = time.perf_counter()
+        if progress is not None and now - last_print >= progress_every:
+            last_print = now
+            progress(f"[{now - t0:7.1f}s] seen {int(hist.sequences_seen.max()):,} sequences/trial; "
+                     f"solved {hist.status.count('solved')}/{net.trials}, diverged {hist.status.count('diverged')}; "
+                     f"mean loss {np.nanmean(loss):.4g}")
+    hist.wall_time = time.perf_counter() - t0
+    return hist
