@@ -393,14 +393,15 @@ def _update(kind, hyper, step, active, W, G, M, V, mask):
 
 @njit(**_JIT)
 def run_items(cfg, Wt, Pt, Ot, masks_W, masks_P, masks_O, X, LENS, Y, LW, need_grad,
-              opt_kind, hyper, step, active, state, gW, gP, gO, out_loss, out_err, rec_y):
+              opt_kind, hyper, step, active, state, gW, gP, gO, out_loss, out_err, rec_y, rec_trace):
     """Process N items (each: a batch of B sequences per trial); after each item optionally update.
 
     Wt/Pt/Ot: master weights [.., K] (updated in place).  X [N, T, I, L], LENS [N, L],
     Y [N, T, O, L] targets, LW [N, T, L] loss weights.  state: optimiser buffers (M, V per array).
     gW/gP/gO receive the last item's gradients (per trial, divided by B).  out_loss/out_err [N, L]:
     per-lane loss and max |output - target| over weighted steps.  rec_y [N, T, O, L] or empty:
-    outputs.  active [K]: 1 = update, 0 = frozen; a trial whose loss or gradient becomes non-finite
+    outputs.  rec_trace [N, T, 2C + R, L] or empty: s(t), unit activations (g(net_z) and gates), y(t).
+    active [K]: 1 = update, 0 = frozen; a trial whose loss or gradient becomes non-finite
     is set to -1 (diverged) and frozen."""
     C, NB, I, O, R, NS, NO = cfg[C_], cfg[NB_], cfg[I_], cfg[O_], cfg[R_], cfg[NS_], cfg[NO_]
     B, K = cfg[BATCH], cfg[TRIALS]
@@ -449,6 +450,14 @@ def run_items(cfg, Wt, Pt, Ot, masks_W, masks_P, masks_O, X, LENS, Y, LW, need_g
             sc = t + 1 if store else (t + 1) & 1
             _forward_step(cfg, t, a, ap, sp, sc, X[n, t], Wl, Pl, Ol, SRC, NET, ACT, S, HS, YC, YOUT)
             _loss_step(cfg, t, Y[n, t], LW[n, t], YOUT, DOUT, lane_loss, lane_err)
+            if rec_trace.shape[0] > 0:
+                for c in range(C):
+                    for l in range(L):
+                        rec_trace[n, t, c, l] = S[sc, c, l]
+                        rec_trace[n, t, C + R + c, l] = YC[a, c, l]
+                for r in range(R):
+                    for l in range(L):
+                        rec_trace[n, t, C + r, l] = ACT[a, r, l]
         for l in range(L):
             out_loss[n, l] = lane_loss[l]
             out_err[n, l] = lane_err[l]

@@ -141,6 +141,22 @@ class Network:
         _check_engine(engine)
         return self._run_numba(b, need_grad=False, record=True)["outputs"]
 
+    def trace(self, x, lengths=None) -> dict:
+        """Every unit over time, for figures and tests: ``states`` s(t) and ``cells`` y(t)
+        ``[trials, batch, time, cells]``, ``cell_input`` g(net_z) ``[.., cells]``, each gate present
+        (``input_gate``, ``forget_gate``, ``output_gate``) ``[.., blocks]`` and ``outputs``."""
+        b = self.batch(x, lengths=lengths)
+        r = self._run_numba(b, need_grad=False, record=True, trace=True)
+        L = self.layout
+        C = L.n_cells
+        tr = r["trace"]
+        out = {"outputs": r["outputs"], "states": tr[..., :C], "cells": tr[..., C + L.n_rows:],
+               "cell_input": tr[..., C:2 * C]}
+        for name, rows in L.rows.items():
+            if name != "cell":
+                out[name] = tr[..., C + rows.start:C + rows.stop]
+        return out
+
     def loss_and_grad(self, x, target, lengths=None, loss_at="end", gradient=None, engine="numba",
                       device="cpu"):
         """Loss per trial ``[trials]`` and its gradient (packed arrays like :attr:`params`).
@@ -210,7 +226,7 @@ class Network:
         for n, m in zip(("hidden", "peephole", "output"), master):
             self.params[n][...] = np.moveaxis(m, -1, 0)
 
-    def _run_numba(self, b, need_grad, gradient="exact", record=False):
+    def _run_numba(self, b, need_grad, gradient="exact", record=False, trace=False):
         Kt, B = self.trials, b.x.shape[1]
         cfg = self.kernel_config(gradient, B)
         master, masks = self.kernel_params()
@@ -222,14 +238,19 @@ class Network:
         out_err = np.zeros((1, Kt * B))
         T, O = b.x.shape[2], self.layout.n_outputs
         rec = np.zeros((1, T, O, Kt * B) if record else (0, 1, 1, 1), dt)
+        n_trace = 2 * self.layout.n_cells + self.layout.n_rows
+        rec_trace = np.zeros((1, T, n_trace, Kt * B) if trace else (0, 1, 1, 1), dt)
         K_.run_items(cfg, *master, *masks, X, LENS, Y, LW, need_grad, 0, np.zeros(5), np.zeros(Kt, np.int64),
-                     np.ones(Kt, np.int64), state, *grads, out_loss, out_err, rec)
+                     np.ones(Kt, np.int64), state, *grads, out_loss, out_err, rec, rec_trace)
         result = {"loss": out_loss[0].reshape(Kt, B).mean(axis=1)}
         if need_grad:
             result["grads"] = {n: np.moveaxis(g, -1, 0) * masks[i]
                                for i, (n, g) in enumerate(zip(("hidden", "peephole", "output"), grads))}
         if record:
             result["outputs"] = np.moveaxis(rec[0].reshape(T, O, Kt, B), (2, 3), (0, 1)).copy()
+        if trace:
+            tr = np.moveaxis(rec_trace[0].reshape(T, n_trace, Kt, B), (2, 3), (0, 1))
+            result["trace"] = np.where((np.arange(T) < b.lengths[..., None])[..., None], tr, 0.0)
         return result
 
 

@@ -1,0 +1,117 @@
+"""Optimisers and the training loop on the compiled engine."""
+
+import numpy as np
+import pytest
+from conftest import random_batch, small_net
+
+import lstmlib
+
+
+def test_one_sgd_step_is_w_minus_lr_times_the_gradient(rng):
+    net = small_net("peephole", trials=2)
+    x, target, lengths, _ = random_batch(rng, trials=2, batch=4)
+    end_target = target[:, :, 0]
+    _, grads = net.loss_and_grad(x, end_target, lengths, gradient="truncated")
+    before = {p: a.copy() for p, a in net.params.items()}
+    loss, err = lstmlib.Trainer(net, lstmlib.SGD(0.3), batch_size=4).run(x, end_target, lengths)
+    for p in before:
+        np.testing.assert_allclose(net.params[p], before[p] - 0.3 * grads[p], atol=1e-15)
+    assert loss.shape == err.shape == (2, 4)
+
+
+def reference_updates(net, optimizer, x, target, steps):
+    """The same updates done in Python from loss_and_grad (batch 1, one sequence per update)."""
+    ref = net.copy()
+    m = {p: np.zeros_like(a) for p, a in ref.params.items()}
+    v = {p: np.zeros_like(a) for p, a in ref.params.items()}
+    for n in range(steps):
+        _, g = ref.loss_and_grad(x[:, n:n + 1], target[:, n:n + 1], gradient="exact")
+        for p in ref.params:
+            if isinstance(optimizer, lstmlib.Momentum):
+                m[p] = optimizer.momentum * m[p] - optimizer.lr * g[p]
+                ref.params[p] += m[p]
+            else:
+                m[p] = optimizer.beta1 * m[p] + (1 - optimizer.beta1) * g[p]
+                v[p] = optimizer.beta2 * v[p] + (1 - optimizer.beta2) * g[p] ** 2
+                mhat, vhat = m[p] / (1 - optimizer.beta1 ** (n + 1)), v[p] / (1 - optimizer.beta2 ** (n + 1))
+                ref.params[p] -= optimizer.lr * mhat / (np.sqrt(vhat) + optimizer.eps) * net.layout.masks()[p]
+    return ref
+
+
+@pytest.mark.parametrize("optimizer", [lstmlib.Momentum(0.1, 0.9), lstmlib.Adam(0.01)])
+def test_momentum_and_adam_follow_their_textbook_rules(optimizer, rng):
+    net = small_net("forget", trials=2)
+    x = rng.normal(size=(2, 5, 6, 2))
+    target = rng.uniform(size=(2, 5, 2))
+    ref = reference_updates(net, optimizer, x, target, 5)
+    lstmlib.Trainer(net, optimizer, gradient="exact").run(x, target)
+    for p in net.params:
+        np.testing.assert_allclose(net.params[p], ref.params[p], atol=1e-13)
+
+
+def recall_task(trials=3, T=12):
+    """Remember the sign of the first input for T steps (a tiny long-lag task)."""
+    def sample(rng, n):
+        x = rng.normal(0, 0.2, size=(trials, n, T, 1))
+        sign = rng.integers(0, 2, size=(trials, n))
+        x[:, :, 0, 0] = 2.0 * sign - 1.0
+        return x, sign[..., None].astype(float), None, "end"
+    return sample
+
+
+def test_online_training_learns_a_small_recall_task_and_records_curves():
+    net = lstmlib.build("vanilla", 1, 1, 2, 1, trials=3, output="logistic", input_gate_bias=(-1, -3),
+                        output_gate_bias=(-2, -4), seed=0)
+
+    def stop(loss, err):  # the first sequence after which the 200 most recent were within 0.2
+        ok = err < 0.2
+        met = np.full(len(ok), -1)
+        for k, row in enumerate(ok):
+            run = np.convolve(row, np.ones(200), "valid")
+            hit = np.flatnonzero(run == 200)
+            met[k] = hit[0] + 199 if len(hit) else -1
+        return met
+
+    hist = lstmlib.train(net, recall_task(), lstmlib.SGD(1.0), sequences=30_000, chunk=2000, stop=stop, seed=1)
+    assert hist.status == ["solved"] * 3, hist.status
+    assert np.all(hist.criterion_met_at > 0) and np.all(hist.criterion_met_at <= hist.sequences_seen)
+    seen, loss, correct = hist.curve_arrays()
+    assert seen.shape == loss.shape == correct.shape and seen.shape[1] == 3
+    assert np.all(np.diff(seen, axis=0) >= 0)
+    assert loss[-1].mean() < loss[0].mean()
+
+
+def test_training_is_reproducible():
+    results = []
+    for _ in range(2):
+        net = lstmlib.build("peephole", 1, 1, 2, 1, trials=2, output="logistic", seed=3)
+        hist = lstmlib.train(net, recall_task(2), lstmlib.SGD(0.5), sequences=600, chunk=200, seed=9)
+        results.append((net.params["hidden"].copy(), hist.curve_arrays()[1]))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_a_diverging_trial_is_reported_not_raised():
+    net = lstmlib.build("rnn", 1, 1, 4, trials=2, seed=0, init_range=1.0)
+    net.params["hidden"][1] *= 1e200  # trial 1 overflows at once
+    net.params["output"][1] *= 1e200
+    hist = lstmlib.train(net, recall_task(2), lstmlib.SGD(0.1), sequences=400, chunk=100)
+    assert hist.status == ["budget", "diverged"]
+    assert hist.sequences_seen[0] == 400
+    assert np.all(np.isfinite(net.params["hidden"][0]))
+
+
+def test_bad_training_arguments_raise():
+    net = small_net("vanilla")
+    with pytest.raises(ValueError, match="lr"):
+        lstmlib.SGD(-1)
+    with pytest.raises(ValueError, match="momentum"):
+        lstmlib.Momentum(0.1, 1.5)
+    with pytest.raises(ValueError, match="optimizer"):
+        lstmlib.Trainer(net, "sgd")
+    with pytest.raises(ValueError, match="batch_size"):
+        lstmlib.Trainer(net, lstmlib.SGD(0.1), batch_size=0)
+    with pytest.raises(ValueError, match="multiple of batch_size"):
+        lstmlib.Trainer(net, lstmlib.SGD(0.1), batch_size=2).run(np.zeros((2, 3, 4, 2)), np.zeros((2, 3, 2)))
+    with pytest.raises(ValueError, match="sequences"):
+        lstmlib.train(net, recall_task(), lstmlib.SGD(0.1), sequences=0)
