@@ -31,135 +31,166 @@ _JIT = dict(cache=True, error_model="numpy", nogil=True)
 
 
 @njit(inline="always", **_JIT)
-def _exp(x):
-    """exp(x) in plain arithmetic, so that lane loops calling it vectorise (libm's exp does not).
+def _exp(x, F):
+    """exp(x) in plain arithmetic of type F, so that lane loops calling it vectorise (libm's exp
+    does not).
 
     The argument is clamped to [-40, 40]: every caller is a logistic function, which is already
     saturated there (σ(40) = 1 in float64, σ(-40) < 5e-18).  x = n ln2 + r (Cody-Waite), e^r by a
     degree-13 Taylor polynomial, 2^n by exact multiplications with powers of two: ~1 ulp."""
-    x = min(max(x, -40.0), 40.0)
-    n = np.floor(x * 1.4426950408889634 + 0.5)
-    r = (x - n * 0.693145751953125) - n * 1.4286068203094173e-06
-    p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (1.0 / 720 + r * (
-        1.0 / 5040 + r * (1.0 / 40320 + r * (1.0 / 362880 + r * (1.0 / 3628800 + r * (
-            1.0 / 39916800 + r * (1.0 / 479001600 + r * (1.0 / 6227020800.0)))))))))))))
+    x = min(max(x, F(-40.0)), F(40.0))
+    n = np.floor(x * F(1.4426950408889634) + F(0.5))
+    r = (x - n * F(0.693145751953125)) - n * F(1.4286068203094173e-06)
+    p = F(1.0) + r * (F(1.0) + r * (F(0.5) + r * (F(1.0 / 6) + r * (F(1.0 / 24) + r * (F(1.0 / 120) + r * (
+        F(1.0 / 720) + r * (F(1.0 / 5040) + r * (F(1.0 / 40320) + r * (F(1.0 / 362880) + r * (F(1.0 / 3628800) + r * (
+            F(1.0 / 39916800) + r * (F(1.0 / 479001600) + r * F(1.0 / 6227020800.0)))))))))))))
     m = np.int64(abs(n))  # < 64
-    two_m = ((2.0 if m & 1 else 1.0) * (4.0 if m & 2 else 1.0) * (16.0 if m & 4 else 1.0)
-             * (256.0 if m & 8 else 1.0) * (65536.0 if m & 16 else 1.0) * (4294967296.0 if m & 32 else 1.0))
+    two_m = ((F(2.0) if m & 1 else F(1.0)) * (F(4.0) if m & 2 else F(1.0)) * (F(16.0) if m & 4 else F(1.0))
+             * (F(256.0) if m & 8 else F(1.0)) * (F(65536.0) if m & 16 else F(1.0))
+             * (F(4294967296.0) if m & 32 else F(1.0)))
     return p * two_m if n >= 0 else p / two_m
 
 
 @njit(inline="always", **_JIT)
-def _sigmoid(x):
-    return 1.0 / (1.0 + _exp(-x))
-
-
-@njit(inline="always", **_JIT)
-def _squash(kind, x):
-    if kind == 0:
-        return 2.0 / (1.0 + _exp(-2.0 * x)) - 1.0
-    if kind == 1:
-        return 1.0 / (1.0 + _exp(-x))
-    if kind == 2:
-        return 4.0 / (1.0 + _exp(-x)) - 2.0
-    if kind == 3:
-        return 2.0 / (1.0 + _exp(-x)) - 1.0
-    return x
-
-
-@njit(inline="always", **_JIT)
-def _squash_deriv(kind, y):
-    """Derivative of a squashing function written in terms of its output y."""
-    if kind == 0:
-        return 1.0 - y * y
-    if kind == 1:
-        return y * (1.0 - y)
-    if kind == 2:
-        return (2.0 + y) * (2.0 - y) * 0.25
-    if kind == 3:
-        return (1.0 + y) * (1.0 - y) * 0.5
-    return 1.0 + 0.0 * y
+def _sigmoid(x, F):
+    return F(1.0) / (F(1.0) + _exp(-x, F))
 
 
 @njit(**_JIT)
-def _forward_step(cfg, t, a, ap, sp, sc, x, Wl, Pl, Ol, SRC, NET, ACT, S, HS, YC, YOUT):
+def _squash_row(kind, src, i0, i1, dst, j0, j1, L, F):
+    """dst[j0, j1, l] = squash(src[i0, i1, l]) for one row of lanes; one loop per kind so that each
+    vectorises (indices instead of row views: a view costs a reference count in the hot loop)."""
+    if kind == 0:
+        for l in range(L):
+            dst[j0, j1, l] = F(2.0) / (F(1.0) + _exp(F(-2.0) * src[i0, i1, l], F)) - F(1.0)
+    elif kind == 1:
+        for l in range(L):
+            dst[j0, j1, l] = F(1.0) / (F(1.0) + _exp(-src[i0, i1, l], F))
+    elif kind == 2:
+        for l in range(L):
+            dst[j0, j1, l] = F(4.0) / (F(1.0) + _exp(-src[i0, i1, l], F)) - F(2.0)
+    elif kind == 3:
+        for l in range(L):
+            dst[j0, j1, l] = F(2.0) / (F(1.0) + _exp(-src[i0, i1, l], F)) - F(1.0)
+    else:
+        for l in range(L):
+            dst[j0, j1, l] = src[i0, i1, l]
+
+
+@njit(**_JIT)
+def _squash_deriv_row(kind, y, i0, i1, dst, L, F):
+    """dst[l] = squash'(x) written in terms of the output y = squash(x) = y[i0, i1, l]."""
+    if kind == 0:
+        for l in range(L):
+            dst[l] = F(1.0) - y[i0, i1, l] * y[i0, i1, l]
+    elif kind == 1:
+        for l in range(L):
+            dst[l] = y[i0, i1, l] * (F(1.0) - y[i0, i1, l])
+    elif kind == 2:
+        for l in range(L):
+            dst[l] = (F(2.0) + y[i0, i1, l]) * (F(2.0) - y[i0, i1, l]) * F(0.25)
+    elif kind == 3:
+        for l in range(L):
+            dst[l] = (F(1.0) + y[i0, i1, l]) * (F(1.0) - y[i0, i1, l]) * F(0.5)
+    else:
+        for l in range(L):
+            dst[l] = F(1.0)
+
+
+@njit(**_JIT)
+def _gate_factors(cfg, a, ACT, IG, FG, F):
+    """IG[b] = i(t), FG[b] = f(t) for every block and lane, whatever the architecture."""
+    NB, has_i, forget, row_i, row_f = cfg[NB_], cfg[HAS_I], cfg[FORGET], cfg[ROW_I], cfg[ROW_F]
+    L = IG.shape[1]
+    for b in range(NB):
+        if has_i:
+            for l in range(L):
+                IG[b, l] = ACT[a, row_i + b, l]
+        else:
+            for l in range(L):
+                IG[b, l] = F(1.0)
+        if forget == 0:
+            for l in range(L):
+                FG[b, l] = F(1.0)
+        elif forget == 1:
+            for l in range(L):
+                FG[b, l] = ACT[a, row_f + b, l]
+        elif forget == 2:
+            for l in range(L):
+                FG[b, l] = F(1.0) - IG[b, l]
+        else:
+            for l in range(L):
+                FG[b, l] = F(0.0)
+
+
+@njit(**_JIT)
+def _forward_step(cfg, t, a, ap, sp, sc, x, Wl, Pl, Ol, SRC, NET, ACT, S, HS, YC, YOUT, IG, FG, F):
     """One time step for all lanes.  a/ap: history slot of step t / t-1 (ap < 0 at t = 0);
     sp/sc: slots of s(t-1) / s(t)."""
-    C, NB, S_blk, I, O, R, NS, NO = cfg[0], cfg[1], cfg[2], cfg[3], cfg[4], cfg[5], cfg[6], cfg[7]
+    C, NB, S_blk, I, O, R, NS = cfg[C_], cfg[NB_], cfg[S_], cfg[I_], cfg[O_], cfg[R_], cfg[NS_]
     has_i, forget, has_o, peep = cfg[HAS_I], cfg[FORGET], cfg[HAS_O], cfg[PEEP]
-    gk, hk, ok = cfg[G_KIND], cfg[H_KIND], cfg[OUT_KIND]
     row_i, row_f, row_o, src_y, src_g = cfg[ROW_I], cfg[ROW_F], cfg[ROW_O], cfg[SRC_Y], cfg[SRC_G]
     L = x.shape[1]
     # sources u(t) = [1, x(t), y(t-1), gates(t-1)]
     for l in range(L):
-        SRC[a, 0, l] = 1.0
+        SRC[a, 0, l] = F(1.0)
     for j in range(I):
         for l in range(L):
             SRC[a, 1 + j, l] = x[j, l]
-    for c in range(C):
-        for l in range(L):
-            SRC[a, src_y + c, l] = YC[ap, c, l] if ap >= 0 else 0.0
-    if src_g >= 0:
-        for q in range(R - C):
+    for j in range(src_y, NS):
+        if ap < 0:
             for l in range(L):
-                SRC[a, src_g + q, l] = ACT[ap, C + q, l] if ap >= 0 else 0.0
+                SRC[a, j, l] = F(0.0)
+        elif j < src_y + C:
+            for l in range(L):
+                SRC[a, j, l] = YC[ap, j - src_y, l]
+        else:
+            for l in range(L):
+                SRC[a, j, l] = ACT[ap, C + j - src_g, l]
     # net inputs W · u(t)
     for r in range(R):
         for l in range(L):
-            NET[r, l] = 0.0
+            NET[0, r, l] = F(0.0)
         for j in range(NS):
             for l in range(L):
-                NET[r, l] += Wl[r, j, l] * SRC[a, j, l]
+                NET[0, r, l] += Wl[r, j, l] * SRC[a, j, l]
     # input and forget gates peep at s(t-1)
     if peep:
         for b in range(NB):
             for c in range(b * S_blk, (b + 1) * S_blk):
-                for l in range(L):
-                    if has_i:
-                        NET[row_i + b, l] += Pl[0, c, l] * S[sp, c, l]
-                    if forget == 1:
-                        NET[row_f + b, l] += Pl[1, c, l] * S[sp, c, l]
+                if has_i:
+                    for l in range(L):
+                        NET[0, row_i + b, l] += Pl[0, c, l] * S[sp, c, l]
+                if forget == 1:
+                    for l in range(L):
+                        NET[0, row_f + b, l] += Pl[1, c, l] * S[sp, c, l]
     for c in range(C):
-        for l in range(L):
-            ACT[a, c, l] = _squash(gk, NET[c, l])  # z = g(net_z)
-    if has_i:
-        for b in range(NB):
-            for l in range(L):
-                ACT[a, row_i + b, l] = _sigmoid(NET[row_i + b, l])
-    if forget == 1:
-        for b in range(NB):
-            for l in range(L):
-                ACT[a, row_f + b, l] = _sigmoid(NET[row_f + b, l])
+        _squash_row(cfg[G_KIND], NET, 0, c, ACT, a, c, L, F)  # z = g(net_z)
+    for r in range(C, R):
+        if r < row_o or not has_o:
+            _squash_row(1, NET, 0, r, ACT, a, r, L, F)  # i, f = σ(net)
+    _gate_factors(cfg, a, ACT, IG, FG, F)
     # s(t) = f s(t-1) + i z
     for b in range(NB):
         for c in range(b * S_blk, (b + 1) * S_blk):
             for l in range(L):
-                i_ = ACT[a, row_i + b, l] if has_i else 1.0
-                if forget == 0:
-                    f_ = 1.0
-                elif forget == 1:
-                    f_ = ACT[a, row_f + b, l]
-                elif forget == 2:
-                    f_ = 1.0 - i_
-                else:
-                    f_ = 0.0
-                S[sc, c, l] = f_ * S[sp, c, l] + i_ * ACT[a, c, l]
-                HS[a, c, l] = _squash(hk, S[sc, c, l])
-    # output gate peeps at s(t)
-    if has_o:
-        for b in range(NB):
+                S[sc, c, l] = FG[b, l] * S[sp, c, l] + IG[b, l] * ACT[a, c, l]
+            _squash_row(cfg[H_KIND], S, sc, c, HS, a, c, L, F)
+    # output gate peeps at s(t); y(t) = o h(s(t))
+    for b in range(NB):
+        if has_o:
             if peep:
                 for c in range(b * S_blk, (b + 1) * S_blk):
                     for l in range(L):
-                        NET[row_o + b, l] += Pl[2, c, l] * S[sc, c, l]
-            for l in range(L):
-                ACT[a, row_o + b, l] = _sigmoid(NET[row_o + b, l])
-    # y(t) = o h(s(t))
-    for b in range(NB):
-        for c in range(b * S_blk, (b + 1) * S_blk):
-            for l in range(L):
-                o_ = ACT[a, row_o + b, l] if has_o else 1.0
-                YC[a, c, l] = o_ * HS[a, c, l]
+                        NET[0, row_o + b, l] += Pl[2, c, l] * S[sc, c, l]
+            _squash_row(1, NET, 0, row_o + b, ACT, a, row_o + b, L, F)
+            for c in range(b * S_blk, (b + 1) * S_blk):
+                for l in range(L):
+                    YC[a, c, l] = ACT[a, row_o + b, l] * HS[a, c, l]
+        else:
+            for c in range(b * S_blk, (b + 1) * S_blk):
+                for l in range(L):
+                    YC[a, c, l] = HS[a, c, l]
     # output layer over [1, y(t), x(t)?]
     for k in range(O):
         for l in range(L):
@@ -171,16 +202,15 @@ def _forward_step(cfg, t, a, ap, sp, sc, x, Wl, Pl, Ol, SRC, NET, ACT, S, HS, YC
             for j in range(I):
                 for l in range(L):
                     YOUT[t, k, l] += Ol[k, 1 + C + j, l] * x[j, l]
-    if ok == 1:
+    if cfg[OUT_KIND] == 1:
         for k in range(O):
-            for l in range(L):
-                YOUT[t, k, l] = _sigmoid(YOUT[t, k, l])
-    elif ok == 2:
+            _squash_row(1, YOUT, t, k, YOUT, t, k, L, F)
+    elif cfg[OUT_KIND] == 2:
         for l in range(L):
             m = YOUT[t, 0, l]
             for k in range(1, O):
                 m = max(m, YOUT[t, k, l])
-            tot = 0.0
+            tot = F(0.0)
             for k in range(O):
                 YOUT[t, k, l] = np.exp(YOUT[t, k, l] - m)
                 tot += YOUT[t, k, l]
@@ -226,16 +256,17 @@ def _loss_step(cfg, t, y, w, YOUT, DOUT, lane_loss, lane_err):
 
 @njit(**_JIT)
 def _backward_step(cfg, t, x, Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
-                   eps_s, eps_src, di_next, df_next, D, EY, gWl, gPl, gOl):
+                   eps_s, eps_src, di_next, df_next, D, EY, gWl, gPl, gOl, IG, FG, TMP, F):
     """Derivative of ``_forward_step`` at step t.  On entry eps_s = dL/ds(t) from step t+1 (through
     the CEC, already multiplied by f(t+1)), eps_src = dL/du(t+1) (exact mode) and di_next/df_next =
     dL/dnet of the t+1 input/forget gates (peephole paths, exact mode)."""
-    C, NB, S_blk, I, O, R, NS = cfg[0], cfg[1], cfg[2], cfg[3], cfg[4], cfg[5], cfg[6]
+    C, NB, S_blk, I, O, R, NS = cfg[C_], cfg[NB_], cfg[S_], cfg[I_], cfg[O_], cfg[R_], cfg[NS_]
     has_i, forget, has_o, peep = cfg[HAS_I], cfg[FORGET], cfg[HAS_O], cfg[PEEP]
-    gk, hk = cfg[G_KIND], cfg[H_KIND]
     row_i, row_f, row_o, src_y, src_g = cfg[ROW_I], cfg[ROW_F], cfg[ROW_O], cfg[SRC_Y], cfg[SRC_G]
     exact = cfg[TRUNC] == 0
+    gate_rec = exact and src_g >= 0
     L = x.shape[1]
+    _gate_factors(cfg, t, ACT, IG, FG, F)
     # output layer
     for k in range(O):
         for l in range(L):
@@ -249,53 +280,74 @@ def _backward_step(cfg, t, x, Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
                     gOl[k, 1 + C + j, l] += DOUT[t, k, l] * x[j, l]
     # dL/dy(t): from the outputs, and (exact) from the sources of step t+1
     for c in range(C):
-        for l in range(L):
-            EY[c, l] = eps_src[src_y + c, l] if exact else 0.0
+        if exact:
+            for l in range(L):
+                EY[c, l] = eps_src[src_y + c, l]
+        else:
+            for l in range(L):
+                EY[c, l] = F(0.0)
         for k in range(O):
             for l in range(L):
                 EY[c, l] += Ol[k, 1 + c, l] * DOUT[t, k, l]
-    # output gate
+    # output gate: dL/dnet_o = σ'(net_o) (Σ_c h(s_c) dL/dy_c + dL/do from step t+1's sources)
     if has_o:
         for b in range(NB):
+            r = row_o + b
             for l in range(L):
-                acc = eps_src[src_g + row_o - C + b, l] if (exact and src_g >= 0) else 0.0
-                for c in range(b * S_blk, (b + 1) * S_blk):
-                    acc += HS[t, c, l] * EY[c, l]
-                o_ = ACT[t, row_o + b, l]
-                D[row_o + b, l] = acc * o_ * (1.0 - o_)
-    # dL/ds(t)
+                D[r, l] = eps_src[src_g + r - C, l] if gate_rec else F(0.0)
+            for c in range(b * S_blk, (b + 1) * S_blk):
+                for l in range(L):
+                    D[r, l] += HS[t, c, l] * EY[c, l]
+            for l in range(L):
+                D[r, l] *= ACT[t, r, l] * (F(1.0) - ACT[t, r, l])
+    # dL/ds(t) = eps_s + o h'(s) dL/dy (+ peephole paths in exact mode)
     for b in range(NB):
         for c in range(b * S_blk, (b + 1) * S_blk):
-            for l in range(L):
-                o_ = ACT[t, row_o + b, l] if has_o else 1.0
-                e = eps_s[c, l] + o_ * _squash_deriv(hk, HS[t, c, l]) * EY[c, l]
-                if exact and peep:
-                    if has_o:
-                        e += Pl[2, c, l] * D[row_o + b, l]
-                    if has_i:
-                        e += Pl[0, c, l] * di_next[b, l]
-                    if forget == 1:
-                        e += Pl[1, c, l] * df_next[b, l]
-                eps_s[c, l] = e
+            _squash_deriv_row(cfg[H_KIND], HS, t, c, TMP, L, F)
+            if has_o:
+                for l in range(L):
+                    eps_s[c, l] += ACT[t, row_o + b, l] * TMP[l] * EY[c, l]
+            else:
+                for l in range(L):
+                    eps_s[c, l] += TMP[l] * EY[c, l]
+            if exact and peep:
+                if has_o:
+                    for l in range(L):
+                        eps_s[c, l] += Pl[2, c, l] * D[row_o + b, l]
+                if has_i:
+                    for l in range(L):
+                        eps_s[c, l] += Pl[0, c, l] * di_next[b, l]
+                if forget == 1:
+                    for l in range(L):
+                        eps_s[c, l] += Pl[1, c, l] * df_next[b, l]
     # cell input, input gate, forget gate
     for b in range(NB):
-        for l in range(L):
-            i_ = ACT[t, row_i + b, l] if has_i else 1.0
-            acc_i = eps_src[src_g + row_i - C + b, l] if (exact and has_i and src_g >= 0) else 0.0
-            acc_f = eps_src[src_g + row_f - C + b, l] if (exact and forget == 1 and src_g >= 0) else 0.0
-            for c in range(b * S_blk, (b + 1) * S_blk):
-                z = ACT[t, c, l]
-                D[c, l] = eps_s[c, l] * i_ * _squash_deriv(gk, z)
-                if forget == 2:
-                    acc_i += eps_s[c, l] * (z - S[t, c, l])
-                else:
-                    acc_i += eps_s[c, l] * z
-                acc_f += eps_s[c, l] * S[t, c, l]
+        if has_i:
+            for l in range(L):
+                D[row_i + b, l] = eps_src[src_g + row_i + b - C, l] if gate_rec else F(0.0)
+        if forget == 1:
+            for l in range(L):
+                D[row_f + b, l] = eps_src[src_g + row_f + b - C, l] if gate_rec else F(0.0)
+        for c in range(b * S_blk, (b + 1) * S_blk):
+            _squash_deriv_row(cfg[G_KIND], ACT, t, c, TMP, L, F)
+            for l in range(L):
+                D[c, l] = eps_s[c, l] * IG[b, l] * TMP[l]
             if has_i:
-                D[row_i + b, l] = acc_i * i_ * (1.0 - i_)
+                if forget == 2:  # s = (1 - i) s(t-1) + i z
+                    for l in range(L):
+                        D[row_i + b, l] += eps_s[c, l] * (ACT[t, c, l] - S[t, c, l])
+                else:
+                    for l in range(L):
+                        D[row_i + b, l] += eps_s[c, l] * ACT[t, c, l]
             if forget == 1:
-                f_ = ACT[t, row_f + b, l]
-                D[row_f + b, l] = acc_f * f_ * (1.0 - f_)
+                for l in range(L):
+                    D[row_f + b, l] += eps_s[c, l] * S[t, c, l]
+        if has_i:
+            for l in range(L):
+                D[row_i + b, l] *= IG[b, l] * (F(1.0) - IG[b, l])
+        if forget == 1:
+            for l in range(L):
+                D[row_f + b, l] *= FG[b, l] * (F(1.0) - FG[b, l])
     # weight gradients
     for r in range(R):
         for j in range(NS):
@@ -304,30 +356,24 @@ def _backward_step(cfg, t, x, Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
     if peep:
         for b in range(NB):
             for c in range(b * S_blk, (b + 1) * S_blk):
-                for l in range(L):
-                    if has_i:
+                if has_i:
+                    for l in range(L):
                         gPl[0, c, l] += D[row_i + b, l] * S[t, c, l]
-                    if forget == 1:
+                if forget == 1:
+                    for l in range(L):
                         gPl[1, c, l] += D[row_f + b, l] * S[t, c, l]
-                    if has_o:
+                if has_o:
+                    for l in range(L):
                         gPl[2, c, l] += D[row_o + b, l] * S[t + 1, c, l]
-    # what step t-1 receives: CEC path f(t) eps_s, and (exact) dL/du(t) and peephole deltas
+    # what step t-1 receives: the CEC path f(t) eps_s, and (exact) dL/du(t) and peephole deltas
     for b in range(NB):
         for c in range(b * S_blk, (b + 1) * S_blk):
             for l in range(L):
-                if forget == 0:
-                    f_ = 1.0
-                elif forget == 1:
-                    f_ = ACT[t, row_f + b, l]
-                elif forget == 2:
-                    f_ = 1.0 - ACT[t, row_i + b, l]
-                else:
-                    f_ = 0.0
-                eps_s[c, l] *= f_
+                eps_s[c, l] *= FG[b, l]
     if exact:
         for j in range(src_y, NS):
             for l in range(L):
-                eps_src[j, l] = 0.0
+                eps_src[j, l] = F(0.0)
         for r in range(R):
             for j in range(src_y, NS):
                 for l in range(L):
@@ -335,8 +381,8 @@ def _backward_step(cfg, t, x, Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
         if peep:
             for b in range(NB):
                 for l in range(L):
-                    di_next[b, l] = D[row_i + b, l] if has_i else 0.0
-                    df_next[b, l] = D[row_f + b, l] if forget == 1 else 0.0
+                    di_next[b, l] = D[row_i + b, l] if has_i else F(0.0)
+                    df_next[b, l] = D[row_f + b, l] if forget == 1 else F(0.0)
 
 
 @njit(**_JIT)
@@ -393,7 +439,7 @@ def _update(kind, hyper, step, active, W, G, M, V, mask):
 
 @njit(**_JIT)
 def run_items(cfg, Wt, Pt, Ot, masks_W, masks_P, masks_O, X, LENS, Y, LW, need_grad,
-              opt_kind, hyper, step, active, state, gW, gP, gO, out_loss, out_err, rec_y, rec_trace):
+              opt_kind, hyper, step, active, state, gW, gP, gO, out_loss, out_err, rec_y, rec_trace, F):
     """Process N items (each: a batch of B sequences per trial); after each item optionally update.
 
     Wt/Pt/Ot: master weights [.., K] (updated in place).  X [N, T, I, L], LENS [N, L],
@@ -401,7 +447,7 @@ def run_items(cfg, Wt, Pt, Ot, masks_W, masks_P, masks_O, X, LENS, Y, LW, need_g
     gW/gP/gO receive the last item's gradients (per trial, divided by B).  out_loss/out_err [N, L]:
     per-lane loss and max |output - target| over weighted steps.  rec_y [N, T, O, L] or empty:
     outputs.  rec_trace [N, T, 2C + R, L] or empty: s(t), unit activations (g(net_z) and gates), y(t).
-    active [K]: 1 = update, 0 = frozen; a trial whose loss or gradient becomes non-finite
+    F: the scalar type (np.float32 or np.float64) all arithmetic runs in.  active [K]: 1 = update, 0 = frozen; a trial whose loss or gradient becomes non-finite
     is set to -1 (diverged) and frozen."""
     C, NB, I, O, R, NS, NO = cfg[C_], cfg[NB_], cfg[I_], cfg[O_], cfg[R_], cfg[NS_], cfg[NO_]
     B, K = cfg[BATCH], cfg[TRIALS]
@@ -420,7 +466,10 @@ def run_items(cfg, Wt, Pt, Ot, masks_W, masks_P, masks_O, X, LENS, Y, LW, need_g
     S = np.zeros((T + 1 if store else 2, C, L), dt)
     HS = np.zeros((TS, C, L), dt)
     YC = np.zeros((TS, C, L), dt)
-    NET = np.zeros((R, L), dt)
+    NET = np.zeros((1, R, L), dt)
+    IG = np.zeros((NB, L), dt)
+    FG = np.zeros((NB, L), dt)
+    TMP = np.zeros(L, dt)
     YOUT = np.zeros((T, O, L), dt)
     DOUT = np.zeros((T, O, L), dt)
     D = np.zeros((R, L), dt)
@@ -448,7 +497,7 @@ def run_items(cfg, Wt, Pt, Ot, masks_W, masks_P, masks_O, X, LENS, Y, LW, need_g
             ap = (a - 1 if store else 1 - a) if t > 0 else -1
             sp = t if store else t & 1
             sc = t + 1 if store else (t + 1) & 1
-            _forward_step(cfg, t, a, ap, sp, sc, X[n, t], Wl, Pl, Ol, SRC, NET, ACT, S, HS, YC, YOUT)
+            _forward_step(cfg, t, a, ap, sp, sc, X[n, t], Wl, Pl, Ol, SRC, NET, ACT, S, HS, YC, YOUT, IG, FG, F)
             _loss_step(cfg, t, Y[n, t], LW[n, t], YOUT, DOUT, lane_loss, lane_err)
             if rec_trace.shape[0] > 0:
                 for c in range(C):
@@ -477,7 +526,7 @@ def run_items(cfg, Wt, Pt, Ot, masks_W, masks_P, masks_O, X, LENS, Y, LW, need_g
         df_next[:] = 0.0
         for t in range(Tn - 1, -1, -1):
             _backward_step(cfg, t, X[n, t], Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
-                           eps_s, eps_src, di_next, df_next, D, EY, gWl, gPl, gOl)
+                           eps_s, eps_src, di_next, df_next, D, EY, gWl, gPl, gOl, IG, FG, TMP, F)
         _reduce(gWl, gW, B, 1.0 / B)
         _reduce(gPl, gP, B, 1.0 / B)
         _reduce(gOl, gO, B, 1.0 / B)

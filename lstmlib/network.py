@@ -241,7 +241,7 @@ class Network:
         n_trace = 2 * self.layout.n_cells + self.layout.n_rows
         rec_trace = np.zeros((1, T, n_trace, Kt * B) if trace else (0, 1, 1, 1), dt)
         K_.run_items(cfg, *master, *masks, X, LENS, Y, LW, need_grad, 0, np.zeros(5), np.zeros(Kt, np.int64),
-                     np.ones(Kt, np.int64), state, *grads, out_loss, out_err, rec, rec_trace)
+                     np.ones(Kt, np.int64), state, *grads, out_loss, out_err, rec, rec_trace, self.dtype.type)
         result = {"loss": out_loss[0].reshape(Kt, B).mean(axis=1)}
         if need_grad:
             result["grads"] = {n: np.moveaxis(g, -1, 0) * masks[i]

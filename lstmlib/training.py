@@ -115,7 +115,7 @@ class Trainer:
         master, _ = net.kernel_params()
         K_.run_items(self.cfg, *master, *self.masks, X, LENS, Y, LW, True, K_.OPT_CODES[self.optimizer.code],
                      self.optimizer.hyper(), self.steps, self.active, self.state, *self.grads, out_loss, out_err,
-                     np.zeros((0, 1, 1, 1), net.dtype), np.zeros((0, 1, 1, 1), net.dtype))
+                     np.zeros((0, 1, 1, 1), net.dtype), np.zeros((0, 1, 1, 1), net.dtype), net.dtype.type)
         net.load_kernel_params(master)
 
         def per_sequence(a):  # [N, K*B] -> [K, n]

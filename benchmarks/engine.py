@@ -1,0 +1,135 @@
+"""Speed of the compiled engine, measured against torch.nn.LSTM in the same run.
+
+    python benchmarks/engine.py            # table
+    python benchmarks/engine.py --json     # table, then one JSON object on the last line
+
+P1: `peephole`, H cells (1 per block), batch 32, full-BPTT training step (forward, backward, SGD
+    update), one thread: time per trial / time of torch.nn.LSTM + Linear readout (same sizes, dtype).
+P2: the 1997 adding network (`vanilla`, 2 blocks x 2 cells, 93 weights), online (batch 1, an update
+    after every sequence, lengths in [T, T + T/10]), K = 10 trials: microseconds per trial per step.
+Each number is the median of several repeats after a warm-up; ratios come from one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+
+for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import lstmlib  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def median_time(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def torch_lstm_step_time(H, T, B, dtype, repeats):
+    tdt = {"float32": torch.float32, "float64": torch.float64}[dtype]
+    lstm = torch.nn.LSTM(2, H, batch_first=True).to(tdt)
+    readout = torch.nn.Linear(H, 1).to(tdt)
+    opt = torch.optim.SGD(list(lstm.parameters()) + list(readout.parameters()), lr=0.01)
+    x = torch.randn(B, T, 2, dtype=tdt)
+    y = torch.randn(B, 1, dtype=tdt)
+
+    def step():
+        opt.zero_grad()
+        h, _ = lstm(x)
+        loss = 0.5 * ((readout(h[:, -1]) - y) ** 2).sum() / B
+        loss.backward()
+        opt.step()
+    for _ in range(3):
+        step()
+    return median_time(step, repeats)
+
+
+def lstmlib_step_time(H, T, B, dtype, repeats, K=1):
+    net = lstmlib.build("peephole", 2, 1, H, 1, trials=K, dtype=dtype)
+    trainer = lstmlib.Trainer(net, lstmlib.SGD(0.01), gradient="exact", batch_size=B)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(K, B, T, 2))
+    y = rng.normal(size=(K, B, 1))
+    for _ in range(2):
+        trainer.run(x, y)
+    return median_time(lambda: trainer.run(x, y), repeats) / K
+
+
+def adding_like(rng, K, n, T):
+    """Data shaped like the 1997 adding problem (values in [-1, 1], two markers, lengths in [T, 1.1T])."""
+    lengths = rng.integers(T, T + T // 10 + 1, size=(K, n))
+    x = np.zeros((K, n, lengths.max(), 2))
+    x[..., 0] = rng.uniform(-1, 1, size=x.shape[:3])
+    k, i = np.indices((K, n))
+    first, second = rng.integers(0, 10, size=(K, n)), rng.integers(10, T // 2 - 1, size=(K, n))
+    x[k, i, first, 1] = x[k, i, second, 1] = 1.0
+    target = 0.5 + (x[k, i, first, 0] + x[k, i, second, 0]) / 4
+    return x, target[..., None], lengths
+
+
+def online_us_per_step(T, dtype, sequences, repeats, K=10):
+    net = lstmlib.build("vanilla", 2, 1, 2, 2, trials=K, input_gate_bias=(-3, -6), dtype=dtype)
+    assert net.n_weights == 93
+    trainer = lstmlib.Trainer(net, lstmlib.SGD(0.5))
+    rng = np.random.default_rng(0)
+    trainer.run(*adding_like(rng, K, 20, T))
+    x, y, lengths = adding_like(rng, K, sequences, T)
+    t = median_time(lambda: trainer.run(x, y, lengths), repeats)
+    return t / lengths.sum() * 1e6  # per trial per step: K trials run side by side
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    ap.add_argument("--quick", action="store_true", help="fewer repeats, skip the H=32/T=1000 rows")
+    args = ap.parse_args()
+    reps = 5 if args.quick else 15
+    rows, p1 = [], {}
+    print(f"# lstmlib {lstmlib.__version__}, torch {torch.__version__}, numpy {np.__version__}, "
+          f"{platform.processor() or platform.machine()}, 1 thread")
+    print("P1  peephole training step (forward + full BPTT + SGD), batch 32, per trial")
+    print(f"{'config':<22}{'lstmlib ms':>12}{'nn.LSTM ms':>12}{'ratio':>8}")
+    configs = [(8, 100, "float32"), (8, 100, "float64")]
+    if not args.quick:
+        configs += [(32, 1000, "float32"), (32, 1000, "float64")]
+    for H, T, dt in configs:
+        r = max(3, reps // (5 if T >= 1000 else 1))
+        ours = lstmlib_step_time(H, T, 32, dt, r)
+        theirs = torch_lstm_step_time(H, T, 32, dt, r)
+        key = f"H={H} T={T} {dt}"
+        p1[key] = ours / theirs
+        rows.append({"bench": "P1", "config": key, "lstmlib_ms": ours * 1e3, "torch_ms": theirs * 1e3,
+                     "ratio": ours / theirs})
+        print(f"{key:<22}{ours * 1e3:>12.3f}{theirs * 1e3:>12.3f}{ours / theirs:>8.2f}")
+    print("P2  1997 adding net (93 weights), online SGD, batch 1, K=10 trials: us per trial per step")
+    p2 = {}
+    for T, dt in [(100, "float64"), (100, "float32")] + ([] if args.quick else [(1000, "float64")]):
+        us = online_us_per_step(T, dt, 2000 if T == 100 else 200, max(3, reps // 3))
+        key = f"T={T} {dt}"
+        p2[key] = us
+        rows.append({"bench": "P2", "config": key, "us_per_step": us})
+        print(f"{key:<22}{us:>12.3f}")
+    summary = {"p1_ratio": p1["H=8 T=100 float32"], "p2_us_per_step": p2["T=100 float64"],
+               "p2_us_per_step_float32": p2["T=100 float32"], "rows": rows}
+    print(f"P1 ratio (target <= 0.5): {summary['p1_ratio']:.2f};  "
+          f"P2 us/step (target <= 0.3): {summary['p2_us_per_step']:.3f} (float64), "
+          f"{summary['p2_us_per_step_float32']:.3f} (float32)")
+    if args.json:
+        print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
