@@ -37,13 +37,19 @@ def _exp(x, F):
 
     The argument is clamped to [-40, 40]: every caller is a logistic function, which is already
     saturated there (σ(40) = 1 in float64, σ(-40) < 5e-18).  x = n ln2 + r (Cody-Waite), e^r by a
-    degree-13 Taylor polynomial, 2^n by exact multiplications with powers of two: ~1 ulp."""
+    degree-13 (float64) or degree-7 (float32) Taylor polynomial, 2^n by exact multiplications with
+    powers of two: ~1 ulp."""
     x = min(max(x, F(-40.0)), F(40.0))
     n = np.floor(x * F(1.4426950408889634) + F(0.5))
     r = (x - n * F(0.693145751953125)) - n * F(1.4286068203094173e-06)
-    p = F(1.0) + r * (F(1.0) + r * (F(0.5) + r * (F(1.0 / 6) + r * (F(1.0 / 24) + r * (F(1.0 / 120) + r * (
-        F(1.0 / 720) + r * (F(1.0 / 5040) + r * (F(1.0 / 40320) + r * (F(1.0 / 362880) + r * (F(1.0 / 3628800) + r * (
-            F(1.0 / 39916800) + r * (F(1.0 / 479001600) + r * F(1.0 / 6227020800.0)))))))))))))
+    if F(1.0) + F(1e-10) == F(1.0):  # float32 (folded at compile time): degree 7 is within 1 ulp
+        p = F(1.0) + r * (F(1.0) + r * (F(0.5) + r * (F(1.0 / 6) + r * (F(1.0 / 24) + r * (F(1.0 / 120) + r * (
+            F(1.0 / 720) + r * F(1.0 / 5040)))))))
+    else:
+        p = F(1.0) + r * (F(1.0) + r * (F(0.5) + r * (F(1.0 / 6) + r * (F(1.0 / 24) + r * (F(1.0 / 120) + r * (
+            F(1.0 / 720) + r * (F(1.0 / 5040) + r * (F(1.0 / 40320) + r * (F(1.0 / 362880) + r * (
+                F(1.0 / 3628800) + r * (F(1.0 / 39916800) + r * (F(1.0 / 479001600)
+                                                                 + r * F(1.0 / 6227020800.0)))))))))))))
     m = np.int64(abs(n))  # < 64
     two_m = ((F(2.0) if m & 1 else F(1.0)) * (F(4.0) if m & 2 else F(1.0)) * (F(16.0) if m & 4 else F(1.0))
              * (F(256.0) if m & 8 else F(1.0)) * (F(65536.0) if m & 16 else F(1.0))
@@ -56,7 +62,7 @@ def _sigmoid(x, F):
     return F(1.0) / (F(1.0) + _exp(-x, F))
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _squash_row(kind, src, i0, i1, dst, j0, j1, L, F):
     """dst[j0, j1, l] = squash(src[i0, i1, l]) for one row of lanes; one loop per kind so that each
     vectorises (indices instead of row views: a view costs a reference count in the hot loop)."""
@@ -77,7 +83,7 @@ def _squash_row(kind, src, i0, i1, dst, j0, j1, L, F):
             dst[j0, j1, l] = src[i0, i1, l]
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _squash_deriv_row(kind, y, i0, i1, dst, L, F):
     """dst[l] = squash'(x) written in terms of the output y = squash(x) = y[i0, i1, l]."""
     if kind == 0:
@@ -97,7 +103,7 @@ def _squash_deriv_row(kind, y, i0, i1, dst, L, F):
             dst[l] = F(1.0)
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _gate_factors(cfg, a, ACT, IG, FG, F):
     """IG[b] = i(t), FG[b] = f(t) for every block and lane, whatever the architecture."""
     NB, has_i, forget, row_i, row_f = cfg[NB_], cfg[HAS_I], cfg[FORGET], cfg[ROW_I], cfg[ROW_F]
@@ -123,8 +129,89 @@ def _gate_factors(cfg, a, ACT, IG, FG, F):
                 FG[b, l] = F(0.0)
 
 
+@njit(inline="always", **_JIT)
+def _matvec(B, Wt, Wl, SRC, a, NET, L, F):
+    """NET[0, r, l] = Σ_j W[r, j] SRC[a, j, l] for every lane.  Online (B = 1) the lanes are trials
+    with their own weights (Wl); with batches a trial's B lanes share one weight (Wt), which saves
+    streaming per-lane copies.  Four sources per pass over the lanes (fewer loads and stores of
+    NET); unsigned indices, because numba's negative-index wraparound on computed indices would
+    stop the lane loops from vectorising."""
+    R, NS, K = Wt.shape
+    a = np.uint64(a)
+    zero = np.uint64(0)
+    n4 = np.uint64(NS - NS % 4)
+    for r in range(np.uint64(R)):
+        for l in range(np.uint64(L)):
+            NET[zero, r, l] = F(0.0)
+        if B == 1:
+            for j in range(zero, n4, np.uint64(4)):
+                for l in range(np.uint64(L)):
+                    NET[zero, r, l] += (Wl[r, j, l] * SRC[a, j, l] + Wl[r, j + 1, l] * SRC[a, j + 1, l]
+                                        + Wl[r, j + 2, l] * SRC[a, j + 2, l] + Wl[r, j + 3, l] * SRC[a, j + 3, l])
+            for j in range(n4, np.uint64(NS)):
+                for l in range(np.uint64(L)):
+                    NET[zero, r, l] += Wl[r, j, l] * SRC[a, j, l]
+        else:
+            uB = np.uint64(B)
+            for k in range(np.uint64(K)):
+                base = k * uB
+                for j in range(zero, n4, np.uint64(4)):
+                    w0, w1, w2, w3 = Wt[r, j, k], Wt[r, j + 1, k], Wt[r, j + 2, k], Wt[r, j + 3, k]
+                    for b in range(uB):
+                        NET[zero, r, base + b] += (w0 * SRC[a, j, base + b] + w1 * SRC[a, j + 1, base + b]
+                                                   + w2 * SRC[a, j + 2, base + b] + w3 * SRC[a, j + 3, base + b])
+                for j in range(n4, np.uint64(NS)):
+                    w = Wt[r, j, k]
+                    for b in range(uB):
+                        NET[zero, r, base + b] += w * SRC[a, j, base + b]
+
+
+@njit(inline="always", **_JIT)
+def _matvec_transposed(B, Wt, Wl, D, j0, EPS, L, F):
+    """EPS[j, l] = Σ_r W[r, j] D[r, l] for j >= j0 (the error reaching the recurrent sources),
+    four rows per pass over the lanes."""
+    R, NS, K = Wt.shape
+    zero = np.uint64(0)
+    r4 = np.uint64(R - R % 4)
+    for j in range(np.uint64(j0), np.uint64(NS)):
+        for l in range(np.uint64(L)):
+            EPS[j, l] = F(0.0)
+        if B == 1:
+            for r in range(zero, r4, np.uint64(4)):
+                for l in range(np.uint64(L)):
+                    EPS[j, l] += (Wl[r, j, l] * D[r, l] + Wl[r + 1, j, l] * D[r + 1, l]
+                                  + Wl[r + 2, j, l] * D[r + 2, l] + Wl[r + 3, j, l] * D[r + 3, l])
+            for r in range(r4, np.uint64(R)):
+                for l in range(np.uint64(L)):
+                    EPS[j, l] += Wl[r, j, l] * D[r, l]
+        else:
+            uB = np.uint64(B)
+            for k in range(np.uint64(K)):
+                base = k * uB
+                for r in range(zero, r4, np.uint64(4)):
+                    w0, w1, w2, w3 = Wt[r, j, k], Wt[r + 1, j, k], Wt[r + 2, j, k], Wt[r + 3, j, k]
+                    for b in range(uB):
+                        EPS[j, base + b] += (w0 * D[r, base + b] + w1 * D[r + 1, base + b]
+                                             + w2 * D[r + 2, base + b] + w3 * D[r + 3, base + b])
+                for r in range(r4, np.uint64(R)):
+                    w = Wt[r, j, k]
+                    for b in range(uB):
+                        EPS[j, base + b] += w * D[r, base + b]
+
+
+@njit(inline="always", **_JIT)
+def _outer_accumulate(D, SRC, t, G, L):
+    """G[r, j, l] += D[r, l] SRC[t, j, l]: per-lane weight gradients (summed over a trial's lanes later)."""
+    R, NS, _ = G.shape
+    t = np.uint64(t)
+    for r in range(np.uint64(R)):
+        for j in range(np.uint64(NS)):
+            for l in range(np.uint64(L)):
+                G[r, j, l] += D[r, l] * SRC[t, j, l]
+
+
 @njit(**_JIT)
-def _forward_step(cfg, t, a, ap, sp, sc, x, Wl, Pl, Ol, SRC, NET, ACT, S, HS, YC, YOUT, IG, FG, F):
+def _forward_step(cfg, t, a, ap, sp, sc, x, Wt, Wl, Pl, Ol, SRC, NET, ACT, S, HS, YC, YOUT, IG, FG, F):
     """One time step for all lanes.  a/ap: history slot of step t / t-1 (ap < 0 at t = 0);
     sp/sc: slots of s(t-1) / s(t)."""
     C, NB, S_blk, I, O, R, NS = cfg[C_], cfg[NB_], cfg[S_], cfg[I_], cfg[O_], cfg[R_], cfg[NS_]
@@ -148,12 +235,7 @@ def _forward_step(cfg, t, a, ap, sp, sc, x, Wl, Pl, Ol, SRC, NET, ACT, S, HS, YC
             for l in range(L):
                 SRC[a, j, l] = ACT[ap, C + j - src_g, l]
     # net inputs W · u(t)
-    for r in range(R):
-        for l in range(L):
-            NET[0, r, l] = F(0.0)
-        for j in range(NS):
-            for l in range(L):
-                NET[0, r, l] += Wl[r, j, l] * SRC[a, j, l]
+    _matvec(cfg[BATCH], Wt, Wl, SRC, a, NET, L, F)
     # input and forget gates peep at s(t-1)
     if peep:
         for b in range(NB):
@@ -255,7 +337,7 @@ def _loss_step(cfg, t, y, w, YOUT, DOUT, lane_loss, lane_err):
 
 
 @njit(**_JIT)
-def _backward_step(cfg, t, x, Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
+def _backward_step(cfg, t, x, Wt, Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
                    eps_s, eps_src, di_next, df_next, D, EY, gWl, gPl, gOl, IG, FG, TMP, F):
     """Derivative of ``_forward_step`` at step t.  On entry eps_s = dL/ds(t) from step t+1 (through
     the CEC, already multiplied by f(t+1)), eps_src = dL/du(t+1) (exact mode) and di_next/df_next =
@@ -349,10 +431,7 @@ def _backward_step(cfg, t, x, Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
             for l in range(L):
                 D[row_f + b, l] *= FG[b, l] * (F(1.0) - FG[b, l])
     # weight gradients
-    for r in range(R):
-        for j in range(NS):
-            for l in range(L):
-                gWl[r, j, l] += D[r, l] * SRC[t, j, l]
+    _outer_accumulate(D, SRC, t, gWl, L)
     if peep:
         for b in range(NB):
             for c in range(b * S_blk, (b + 1) * S_blk):
@@ -371,13 +450,7 @@ def _backward_step(cfg, t, x, Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
             for l in range(L):
                 eps_s[c, l] *= FG[b, l]
     if exact:
-        for j in range(src_y, NS):
-            for l in range(L):
-                eps_src[j, l] = F(0.0)
-        for r in range(R):
-            for j in range(src_y, NS):
-                for l in range(L):
-                    eps_src[j, l] += Wl[r, j, l] * D[r, l]
+        _matvec_transposed(cfg[BATCH], Wt, Wl, D, src_y, eps_src, L, F)
         if peep:
             for b in range(NB):
                 for l in range(L):
@@ -497,7 +570,7 @@ def run_items(cfg, Wt, Pt, Ot, masks_W, masks_P, masks_O, X, LENS, Y, LW, need_g
             ap = (a - 1 if store else 1 - a) if t > 0 else -1
             sp = t if store else t & 1
             sc = t + 1 if store else (t + 1) & 1
-            _forward_step(cfg, t, a, ap, sp, sc, X[n, t], Wl, Pl, Ol, SRC, NET, ACT, S, HS, YC, YOUT, IG, FG, F)
+            _forward_step(cfg, t, a, ap, sp, sc, X[n, t], Wt, Wl, Pl, Ol, SRC, NET, ACT, S, HS, YC, YOUT, IG, FG, F)
             _loss_step(cfg, t, Y[n, t], LW[n, t], YOUT, DOUT, lane_loss, lane_err)
             if rec_trace.shape[0] > 0:
                 for c in range(C):
@@ -525,7 +598,7 @@ def run_items(cfg, Wt, Pt, Ot, masks_W, masks_P, masks_O, X, LENS, Y, LW, need_g
         di_next[:] = 0.0
         df_next[:] = 0.0
         for t in range(Tn - 1, -1, -1):
-            _backward_step(cfg, t, X[n, t], Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
+            _backward_step(cfg, t, X[n, t], Wt, Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
                            eps_s, eps_src, di_next, df_next, D, EY, gWl, gPl, gOl, IG, FG, TMP, F)
         _reduce(gWl, gW, B, 1.0 / B)
         _reduce(gPl, gP, B, 1.0 / B)
