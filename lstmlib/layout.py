@@ -96,7 +96,16 @@ class Layout:
 
     # masks ----------------------------------------------------------------------------------
     def masks(self):
-        """0/1 arrays marking the free (trainable) entries of ``hidden``, ``peephole``, ``output``."""
+        """0/1 arrays marking the free (trainable) entries of ``hidden``, ``peephole``, ``output``
+        (computed once; read-only)."""
+        if "_masks" not in self.__dict__:
+            masks = self._compute_masks()
+            for m in masks.values():
+                m.setflags(write=False)
+            object.__setattr__(self, "_masks", masks)
+        return self.__dict__["_masks"]
+
+    def _compute_masks(self):
         spec = self.spec
         hidden = np.ones((self.n_rows, self.n_sources))
         if "cells" not in self.biased:

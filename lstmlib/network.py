@@ -217,14 +217,15 @@ class Network:
 
     def kernel_params(self):
         """Master weights in kernel layout (trial index last), and masks."""
-        master = tuple(np.ascontiguousarray(np.moveaxis(self.params[n], 0, -1))
-                       for n in ("hidden", "peephole", "output"))
         masks = tuple(self.layout.masks()[n].astype(self.dtype) for n in ("hidden", "peephole", "output"))
-        return master, masks
+        return self.kernel_master(), masks
+
+    def kernel_master(self):
+        return tuple(np.ascontiguousarray(self.params[n].transpose(1, 2, 0)) for n in ("hidden", "peephole", "output"))
 
     def load_kernel_params(self, master):
         for n, m in zip(("hidden", "peephole", "output"), master):
-            self.params[n][...] = np.moveaxis(m, -1, 0)
+            self.params[n][...] = m.transpose(2, 0, 1)
 
     def _run_numba(self, b, need_grad, gradient="exact", record=False, trace=False):
         Kt, B = self.trials, b.x.shape[1]

@@ -64,7 +64,7 @@ def run(layout, params, output_activation, x, lengths, target, weights, loss, gr
     g_fn, h_fn = SQUASH[spec.cell_input], SQUASH[spec.cell_output]
     dtype = torch.as_tensor(np.asarray(params["hidden"])).dtype  # compute in the params' dtype
     dev = torch.device(device)
-    as_t = lambda a: torch.as_tensor(np.asarray(a), dtype=dtype, device=dev)  # noqa: E731
+    as_t = lambda a: torch.tensor(np.asarray(a), dtype=dtype, device=dev)  # a copy: masks are read-only  # noqa: E731
 
     masks = layout.masks()
     leaves = {n: as_t(params[n]).requires_grad_(gradient is not None) for n in PARAMS}

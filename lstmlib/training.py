@@ -112,7 +112,7 @@ class Trainer:
         LENS = np.ascontiguousarray(b.lengths.reshape(K, N, B).transpose(1, 0, 2).reshape(N, K * B))
         out_loss = np.zeros((N, K * B))
         out_err = np.zeros((N, K * B))
-        master, _ = net.kernel_params()
+        master = net.kernel_master()
         K_.run_items(self.cfg, *master, *self.masks, X, LENS, Y, LW, True, K_.OPT_CODES[self.optimizer.code],
                      self.optimizer.hyper(), self.steps, self.active, self.state, *self.grads, out_loss, out_err,
                      np.zeros((0, 1, 1, 1), net.dtype), np.zeros((0, 1, 1, 1), net.dtype), net.dtype.type)
