@@ -1,13 +1,17 @@
 """Compiled CPU engine (numba): forward pass, exact or truncated BPTT and optimiser steps.
 
 All activations are stored "lane-innermost": lane ``l = k * B + b`` is sequence ``b`` of trial
-``k``, and every inner loop runs over lanes so that it vectorises.  Each lane holds its own copy
-of its trial's weights (replicated across the trial's batch); gradients are summed over a trial's
-lanes before the update.  The equations are those of :mod:`lstmlib.spec`, line by line:
+``k``, and every inner loop runs over lanes so that it vectorises.  Online (B = 1) the lanes are
+the trials, each with its own weights (per-lane copies); with batches a trial's B lanes share its
+weights in the matrix-vector products.  Weight gradients are accumulated per lane and summed over
+a trial's lanes before the update.  The equations are those of :mod:`lstmlib.spec`, line by line:
 ``_forward_step`` is the forward pass and ``_backward_step`` its derivative.
 
 Performance notes (see ``benchmarks/engine.py``): ``error_model='numpy'`` removes the
-zero-division checks that block vectorisation.
+zero-division checks that block vectorisation; computed lane indices are unsigned, because
+numba's negative-index wraparound would also block it; ``_exp`` is written in plain arithmetic of
+the network's dtype (libm's exp does not vectorise); all arithmetic runs in that dtype (every
+literal is wrapped in ``F(...)``, otherwise numba would promote float32 work to float64).
 """
 
 from __future__ import annotations
