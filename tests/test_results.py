@@ -1,0 +1,58 @@
+"""Results files and figure files."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from lstmlib.results import read_results, save_figure, write_results
+
+
+def test_results_file_round_trip_with_provenance(tmp_path):
+    records = [{"trial": k, "sequences": np.int64(1000 * k), "solved": k > 0, "error": np.float32(0.5)}
+               for k in range(3)]
+    path = write_results(tmp_path, "noisy_recall", parameters={"T": 100, "scale": "default"},
+                         records=records, summary={"solved": np.array([0, 1, 1])}, seed=7, wall_time=1.5)
+    assert path == tmp_path / "noisy_recall.json"
+    (doc,) = read_results(tmp_path)
+    assert doc["chapter"] == "noisy_recall" and doc["seed"] == 7 and doc["wall_time_s"] == 1.5
+    assert doc["parameters"] == {"T": 100, "scale": "default"}
+    assert doc["records"][2] == {"trial": 2, "sequences": 2000, "solved": True, "error": 0.5}
+    assert doc["summary"] == {"solved": [0, 1, 1]}
+    prov = doc["provenance"]
+    assert prov["lstmlib"] and prov["date"] and prov["versions"]["numpy"] == np.__version__
+    assert prov["commit"] == "unknown" or len(prov["commit"].split("+")[0]) == 40
+
+
+def test_non_finite_numbers_are_written_as_valid_json(tmp_path):
+    path = write_results(tmp_path, "x", parameters={}, records=[{"loss": float("nan"), "big": np.inf}],
+                         summary={}, seed=0, wall_time=0.0)
+    assert json.loads(path.read_text())["records"] == [{"loss": None, "big": "inf"}]
+
+
+def test_bad_names_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="chapter"):
+        write_results(tmp_path, "../escape", parameters={}, records=[], summary={}, seed=0, wall_time=0)
+    with pytest.raises(ValueError, match="figure name"):
+        save_figure(None, "a/b", {"x": [1]}, tmp_path)
+
+
+def test_figure_is_saved_as_png_svg_and_csv(tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots()
+    x, y = np.arange(5), np.arange(5) ** 2
+    ax.plot(x, y)
+    png, svg, csv_path = save_figure(fig, "fig-test", {"x": x, "y": y}, tmp_path / "figures")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in svg.read_text()
+    with open(csv_path) as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["x", "y"] and rows[-1] == ["4", "16"]
+    svg_again = save_figure(fig, "fig-test", {"x": x, "y": y}, tmp_path / "figures")[1]
+    assert svg_again.read_text() == svg.read_text()  # stable files: no timestamp inside
+    with pytest.raises(ValueError, match="equally long"):
+        save_figure(fig, "fig-bad", {"x": x, "y": y[:3]}, tmp_path)
+    plt.close(fig)
