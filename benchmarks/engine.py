@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import lstmlib  # noqa: E402
+from lstmlib.tasks import Adding1997  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -68,26 +69,15 @@ def lstmlib_step_time(H, T, B, dtype, repeats, K=1):
     return median_time(lambda: trainer.run(x, y), repeats) / K
 
 
-def adding_like(rng, K, n, T):
-    """Data shaped like the 1997 adding problem (values in [-1, 1], two markers, lengths in [T, 1.1T])."""
-    lengths = rng.integers(T, T + T // 10 + 1, size=(K, n))
-    x = np.zeros((K, n, lengths.max(), 2))
-    x[..., 0] = rng.uniform(-1, 1, size=x.shape[:3])
-    k, i = np.indices((K, n))
-    first, second = rng.integers(0, 10, size=(K, n)), rng.integers(10, T // 2 - 1, size=(K, n))
-    x[k, i, first, 1] = x[k, i, second, 1] = 1.0
-    target = 0.5 + (x[k, i, first, 0] + x[k, i, second, 0]) / 4
-    return x, target[..., None], lengths
-
-
 def online_us_per_step(T, dtype, sequences, repeats, K=10):
     net = lstmlib.build("vanilla", 2, 1, 2, 2, trials=K, input_gate_bias=(-3, -6), dtype=dtype)
     assert net.n_weights == 93
     trainer = lstmlib.Trainer(net, lstmlib.SGD(0.5))
+    task = Adding1997(T)
     rng = np.random.default_rng(0)
-    trainer.run(*adding_like(rng, K, 20, T))
-    x, y, lengths = adding_like(rng, K, sequences, T)
-    t = median_time(lambda: trainer.run(x, y, lengths), repeats)
+    trainer.run(*task.sample(rng, K, 20))
+    x, y, lengths, loss_at = task.sample(rng, K, sequences)
+    t = median_time(lambda: trainer.run(x, y, lengths, loss_at), repeats)
     return t / lengths.sum() * 1e6  # per trial per step: K trials run side by side
 
 

@@ -62,11 +62,6 @@ def _exp(x, F):
 
 
 @njit(inline="always", **_JIT)
-def _sigmoid(x, F):
-    return F(1.0) / (F(1.0) + _exp(-x, F))
-
-
-@njit(inline="always", **_JIT)
 def _squash_row(kind, src, i0, i1, dst, j0, j1, L, F):
     """dst[j0, j1, l] = squash(src[i0, i1, l]) for one row of lanes; one loop per kind so that each
     vectorises (indices instead of row views: a view costs a reference count in the hot loop)."""
