@@ -1,0 +1,232 @@
+"""Summaries, verdicts and figures from :func:`lstmlib.experiment.run_jobs` records.
+
+Everything here reads the plain-dict records (the same ones a results file holds), so a chapter's
+tables and figures can be rebuilt from its results file alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ARCH_LABELS = {"rnn": "plain RNN", "vanilla": "LSTM 1997", "forget": "forget-gate LSTM",
+               "peephole": "peephole LSTM"}
+ARCH_COLOURS = {"rnn": "#7f7f7f", "vanilla": "#1f77b4", "forget": "#2ca02c", "peephole": "#d62728"}
+
+
+def label(arch) -> str:
+    return ARCH_LABELS.get(arch, arch)
+
+
+def summarise(record) -> dict:
+    """One job's trials, summarised: counts by status, sequences to solution (mean, median, min, max over
+    solved trials), final test errors over all trials (mean and max wrong, mean of mean |error|)."""
+    trials = record["trials"]
+    solved = [t["sequences"] for t in trials if t["status"] == "solved"]
+    wrong = np.array([t["test_wrong"] for t in trials], float)
+    mae = np.array([t["test_mean_abs_error"] if t["test_mean_abs_error"] is not None else np.inf
+                    for t in trials], float)
+    solved_wrong = [t["test_wrong"] for t in trials if t["status"] == "solved"]
+    st1 = [t["st1_sequences"] for t in trials if t.get("st1_sequences") is not None]
+    return {
+        "job": record["job"], "protocol": record["protocol"], "arch": record["arch"],
+        "n_weights": record["n_weights"], "trials": len(trials), "budget": record["budget"],
+        "solved": len(solved), "diverged": sum(t["status"] == "diverged" for t in trials),
+        "seq_mean": float(np.mean(solved)) if solved else None,
+        "seq_median": float(np.median(solved)) if solved else None,
+        "seq_min": int(min(solved)) if solved else None, "seq_max": int(max(solved)) if solved else None,
+        "st1_mean": float(np.mean(st1)) if st1 else None, "st1_reached": len(st1),
+        "test_n": trials[0]["test_n"],
+        "wrong_mean": float(wrong.mean()), "wrong_max": int(wrong.max()),
+        "wrong_mean_solved": float(np.mean(solved_wrong)) if solved_wrong else None,
+        "wrong_max_solved": int(max(solved_wrong)) if solved_wrong else None,
+        "mean_abs_error": float(np.mean(mae)) if np.all(np.isfinite(mae)) else None,
+    }
+
+
+def paper_wrong(paper, n=2560):
+    """The paper's number of wrong test sequences (of ``n``), from ``wrong`` or ``fraction_wrong``."""
+    if paper.get("wrong") is not None:
+        return float(paper["wrong"])
+    if paper.get("fraction_wrong") is not None:
+        return paper["fraction_wrong"] * n
+    return None
+
+
+def verdict(summary, paper, factor=2.0) -> str:
+    """Our LSTM result against the paper's row.
+
+    * ``reproduced``: every trial met the stopping rule, the mean number of sequences is within
+      ``factor`` of the paper's mean, and the mean number of wrong test sequences over solved trials is
+      at most ``max(3, factor * paper's)``;
+    * ``slower``: every trial solved, test errors as above, but more than ``factor`` times the sequences;
+    * ``more test errors``: every trial solved but the test errors exceed the bound;
+    * ``partly``: some trials solved; ``not reproduced``: none; ``no paper row``: nothing to compare.
+    """
+    if not paper or paper.get("sequences") is None:
+        return "no paper row"
+    if summary["solved"] == 0:
+        return "not reproduced"
+    if summary["solved"] < summary["trials"]:
+        return "partly"
+    bound = max(3.0, factor * (paper_wrong(paper, summary["test_n"]) or 0.0))
+    if summary["wrong_mean_solved"] > bound:
+        return "more test errors"
+    if summary["seq_mean"] > factor * paper["sequences"]:
+        return "slower"
+    return "reproduced"
+
+
+def fmt_count(v) -> str:
+    """12,345 (or an en dash for None)."""
+    return "–" if v is None else f"{int(round(v)):,}"
+
+
+def fmt_tag(paper) -> str:
+    return {"P": "verified", "S": "secondary", "U": "unverified"}.get(paper.get("tag"), "unverified")
+
+
+def paper_text(protocol) -> str:
+    """The paper's row in words, with its provenance tag."""
+    paper = protocol.paper
+    if paper.get("sequences") is None:
+        return "no published row"
+    wrong = paper_wrong(paper)
+    return (f"{fmt_count(paper['sequences'])} sequences"
+            + (f", {wrong:.3g} wrong of 2560" if wrong is not None else "")
+            + f" ({fmt_tag(paper)}, {paper.get('source', '')})")
+
+
+def protocol_text(protocol, budget) -> str:
+    return f"lr {protocol.lr:g}, stop: {protocol.stop.describe()}, budget {budget:,}"
+
+
+def scorecard_row(chapter, protocol, summary, scale, what="LSTM 1997") -> dict:
+    """One row of the reproduction scorecard for ``protocol``'s paper number against ``summary``."""
+    ours = (f"{summary['solved']}/{summary['trials']} solved"
+            + (f", mean {fmt_count(summary['seq_mean'])} sequences" if summary["seq_mean"] is not None else "")
+            + (f", {summary['wrong_mean_solved']:.3g} wrong of {summary['test_n']} (mean over solved)"
+               if summary["wrong_mean_solved"] is not None
+               else f", {summary['wrong_mean']:.3g} wrong of {summary['test_n']} at the budget (mean)"))
+    return {"chapter": chapter, "experiment": protocol.title, "model": what,
+            "protocol": protocol_text(protocol, summary["budget"]), "paper": paper_text(protocol), "ours": ours,
+            "verdict": verdict(summary, protocol.paper), "scale": scale}
+
+
+def not_run_row(chapter, protocol, how, what="LSTM 1997") -> dict:
+    """A scorecard row for a paper row that this run left out; ``how`` says how to run it."""
+    return {"chapter": chapter, "experiment": protocol.title, "model": what,
+            "protocol": protocol_text(protocol, protocol.budget), "paper": paper_text(protocol),
+            "ours": f"not run at this scale ({how})", "verdict": "not run", "scale": "–"}
+
+
+# ---------------------------------------------------------------- figures
+
+def _panels(n, ax_width, height=2.6, ncols=4):
+    import matplotlib.pyplot as plt
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ax_width * ncols, height * nrows), squeeze=False)
+    flat = list(axes.ravel())
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def _by_protocol(records):
+    out = {}
+    for r in records:
+        out.setdefault(r["protocol"], []).append(r)
+    return out
+
+
+def plot_sequences_to_solution(records, protocols, ax_width=3.2):
+    """Per protocol (panel) and architecture (row): each trial's sequences to solution (dots), unsolved
+    trials at the budget (crosses), the paper's mean (dashed line).  Returns (figure, data columns)."""
+    groups = _by_protocol(records)
+    fig, axes = _panels(len(groups), ax_width)
+    data = {"protocol": [], "arch": [], "trial": [], "status": [], "sequences": []}
+    for ax, (key, recs) in zip(axes, groups.items()):
+        for row, r in enumerate(recs):
+            for t in r["trials"]:
+                solved = t["status"] == "solved"
+                x = t["sequences"] if solved else t["sequences_seen"]
+                jitter = (t["trial"] % 5 - 2) * 0.06
+                ax.plot(x, row + jitter, "o" if solved else "x", color=ARCH_COLOURS.get(r["arch"], "k"),
+                        ms=4, alpha=0.8, mfc="none" if t["status"] == "diverged" else None)
+                for k, v in (("protocol", key), ("arch", r["arch"]), ("trial", t["trial"]),
+                             ("status", t["status"]), ("sequences", x)):
+                    data[k].append(v)
+        paper = protocols[key].paper.get("sequences")
+        if paper:
+            ax.axvline(paper, ls="--", color="k", lw=1)
+        ax.set_xscale("log")
+        ax.set_yticks(range(len(recs)))
+        ax.set_yticklabels([label(r["arch"]) for r in recs])
+        ax.set_ylim(-0.6, len(recs) - 0.4)
+        ax.set_title(protocols[key].title, fontsize=8)
+        ax.set_xlabel("training sequences")
+    fig.tight_layout()
+    return fig, data
+
+
+def plot_learning_curves(records, protocols, ax_width=3.2):
+    """Per protocol (panel): fraction of training sequences correct against sequences seen, one thin line
+    per trial, coloured by architecture.  Returns (figure, data columns)."""
+    groups = _by_protocol(records)
+    fig, axes = _panels(len(groups), ax_width)
+    data = {"protocol": [], "arch": [], "trial": [], "sequences": [], "loss": [], "fraction_correct": []}
+    for ax, (key, recs) in zip(axes, groups.items()):
+        for r in recs:
+            for t in r["trials"]:
+                c = np.array([[np.nan if v is None else v for v in row] for row in t["curve"]], float).reshape(-1, 3)
+                ax.plot(c[:, 0], c[:, 2], color=ARCH_COLOURS.get(r["arch"], "k"), lw=0.8, alpha=0.6,
+                        label=label(r["arch"]) if t["trial"] == 0 else None)
+                for row in c:
+                    for k, v in zip(("protocol", "arch", "trial", "sequences", "loss", "fraction_correct"),
+                                    (key, r["arch"], t["trial"], int(row[0]), row[1], row[2])):
+                        data[k].append(v)
+        ax.set_xscale("log")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title(protocols[key].title, fontsize=8)
+        ax.set_xlabel("training sequences")
+    axes[0].set_ylabel("fraction correct (per chunk)")
+    axes[-1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig, data
+
+
+def plot_test_errors(records, protocols, ax_width=3.2):
+    """Per protocol (panel) and architecture: each trial's wrong test sequences (of the final test set),
+    solved trials filled, unsolved hollow; the paper's mean (dashed).  Returns (figure, data columns)."""
+    groups = _by_protocol(records)
+    fig, axes = _panels(len(groups), ax_width)
+    data = {"protocol": [], "arch": [], "trial": [], "status": [], "test_wrong": [], "test_n": []}
+    for ax, (key, recs) in zip(axes, groups.items()):
+        for row, r in enumerate(recs):
+            for t in r["trials"]:
+                jitter = (t["trial"] % 5 - 2) * 0.06
+                ax.plot(t["test_wrong"] + 0.5, row + jitter, "o", color=ARCH_COLOURS.get(r["arch"], "k"), ms=4,
+                        mfc=None if t["status"] == "solved" else "none")
+                for k, v in (("protocol", key), ("arch", r["arch"]), ("trial", t["trial"]),
+                             ("status", t["status"]), ("test_wrong", t["test_wrong"]), ("test_n", t["test_n"])):
+                    data[k].append(v)
+        pw = paper_wrong(protocols[key].paper)
+        if pw is not None:
+            ax.axvline(pw + 0.5, ls="--", color="k", lw=1)
+        ax.set_xscale("log")
+        ax.set_yticks(range(len(recs)))
+        ax.set_yticklabels([label(r["arch"]) for r in recs])
+        ax.set_ylim(-0.6, len(recs) - 0.4)
+        ax.set_title(protocols[key].title, fontsize=8)
+        ax.set_xlabel("wrong of 2560 test sequences (+0.5)")
+    fig.tight_layout()
+    return fig, data
+
+
+def html_table(rows, columns) -> str:
+    """A plain HTML table of ``rows`` (dicts); ``columns`` maps a row key to its header."""
+    import html
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in columns.values())
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(k, '')))}</td>" for k in columns) + "</tr>"
+                   for r in rows)
+    return f'<table class="table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
