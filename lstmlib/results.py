@@ -105,3 +105,37 @@ def save_figure(fig, name, data, folder) -> list[Path]:
         writer.writerow(columns)
         writer.writerows(zip(*columns.values()))
     return paths
+
+
+def project_root(start=None) -> Path:
+    """The study's root folder: the nearest folder at or above ``start`` (default: the working directory)
+    that holds ``_toc.yml``; ``start`` itself if there is none.  Chapters run with their own folder as
+    working directory in the book build and with the caller's under papermill; both find the root."""
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file():
+            return folder
+    return here
+
+
+def resolve_path(path, start=None) -> Path:
+    """``path`` as given if absolute, else relative to :func:`project_root`."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else project_root(start) / path
+
+
+def scorecard(results_dir) -> list[dict]:
+    """The reproduction scorecard: every row that a results file lists under ``summary["scorecard"]``,
+    with the file's commit and date added."""
+    rows = []
+    for doc in read_results(results_dir):
+        for row in doc.get("summary", {}).get("scorecard", []):
+            rows.append({**row, "commit": doc["provenance"]["commit"][:12], "date": doc["provenance"]["date"]})
+    return rows
+
+
+def figure_index(results_dir) -> list[dict]:
+    """Every figure that a results file lists under ``summary["figures"]`` (``label``, ``caption``,
+    ``files``), with its chapter."""
+    return [{"chapter": doc["chapter"], **fig} for doc in read_results(results_dir)
+            for fig in doc.get("summary", {}).get("figures", [])]
