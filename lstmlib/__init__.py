@@ -4,9 +4,10 @@ from .spec import ARCHITECTURES, ArchSpec, get_spec
 from .layout import Layout
 from .network import Network, build
 from .data import Batch
-from . import protocols, results, tasks
+from . import experiment, hs97, protocols, report, results, tasks
 from .training import OPTIMIZERS, SGD, Adam, History, Momentum, Trainer, train
 
 __version__ = "0.1.0"
 __all__ = ["ARCHITECTURES", "OPTIMIZERS", "Adam", "ArchSpec", "Batch", "History", "Layout", "Momentum", "Network",
-           "SGD", "Trainer", "build", "get_spec", "protocols", "results", "tasks", "train"]
+           "SGD", "Trainer", "build", "experiment", "get_spec", "hs97", "protocols", "report", "results", "tasks",
+           "train"]

@@ -132,6 +132,13 @@ def _panels(n, ax_width, height=2.6, ncols=4):
     return fig, flat[:n]
 
 
+def _log_x(ax):
+    """A log x axis labelled at powers of ten only (minor labels overlap on short ranges)."""
+    from matplotlib.ticker import NullFormatter
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _by_protocol(records):
     out = {}
     for r in records:
@@ -139,37 +146,49 @@ def _by_protocol(records):
     return out
 
 
-def plot_sequences_to_solution(records, protocols, ax_width=3.2):
-    """Per protocol (panel) and architecture (row): each trial's sequences to solution (dots), unsolved
-    trials at the budget (crosses), the paper's mean (dashed line).  Returns (figure, data columns)."""
+def _strip_plot(records, protocols, ax_width, point, reference, xlabel, columns):
+    """Per protocol (panel) and architecture (row): one point per trial at ``point(trial) -> (x, marker,
+    filled)``, a dashed line at ``reference(protocol)`` (or None).  ``columns``: trial fields for the CSV."""
     groups = _by_protocol(records)
     fig, axes = _panels(len(groups), ax_width)
-    data = {"protocol": [], "arch": [], "trial": [], "status": [], "sequences": []}
+    data = {"protocol": [], "arch": [], "trial": [], "x": []}
+    data.update({c: [] for c in columns})
     for ax, (key, recs) in zip(axes, groups.items()):
         for row, r in enumerate(recs):
             for t in r["trials"]:
-                solved = t["status"] == "solved"
-                x = t["sequences"] if solved else t["sequences_seen"]
-                jitter = (t["trial"] % 5 - 2) * 0.06
-                ax.plot(x, row + jitter, "o" if solved else "x", color=ARCH_COLOURS.get(r["arch"], "k"),
-                        ms=4, alpha=0.8, mfc="none" if t["status"] == "diverged" else None)
-                for k, v in (("protocol", key), ("arch", r["arch"]), ("trial", t["trial"]),
-                             ("status", t["status"]), ("sequences", x)):
-                    data[k].append(v)
-        paper = protocols[key].paper.get("sequences")
-        if paper:
-            ax.axvline(paper, ls="--", color="k", lw=1)
-        ax.set_xscale("log")
+                x, marker, filled = point(t)
+                jitter = (t["trial"] % 5 - 2) * 0.06  # spread the trials of one row a little
+                ax.plot(x, row + jitter, marker, color=ARCH_COLOURS.get(r["arch"], "k"), ms=4, alpha=0.8,
+                        mfc=None if filled else "none")
+                for c, v in (("protocol", key), ("arch", r["arch"]), ("trial", t["trial"]), ("x", x)):
+                    data[c].append(v)
+                for c in columns:
+                    data[c].append(t[c])
+        ref = reference(protocols[key])
+        if ref is not None:
+            ax.axvline(ref, ls="--", color="k", lw=1)
+        _log_x(ax)
         ax.set_yticks(range(len(recs)))
         ax.set_yticklabels([label(r["arch"]) for r in recs])
         ax.set_ylim(-0.6, len(recs) - 0.4)
         ax.set_title(protocols[key].title, fontsize=8)
-        ax.set_xlabel("training sequences")
+        ax.set_xlabel(xlabel)
     fig.tight_layout()
     return fig, data
 
 
-def plot_learning_curves(records, protocols, ax_width=3.2):
+def plot_sequences_to_solution(records, protocols, ax_width=3.8):
+    """Per protocol (panel) and architecture (row): each trial's sequences to solution (dots), unsolved
+    trials at the budget (crosses), diverged ones hollow, the paper's mean (dashed line).  Returns
+    (figure, data columns; ``x`` is the plotted number of sequences)."""
+    def point(t):
+        solved = t["status"] == "solved"
+        return (t["sequences"] if solved else t["sequences_seen"]), ("o" if solved else "x"), t["status"] != "diverged"
+    return _strip_plot(records, protocols, ax_width, point, lambda p: p.paper.get("sequences"),
+                       "training sequences", ["status", "sequences", "sequences_seen"])
+
+
+def plot_learning_curves(records, protocols, ax_width=3.8):
     """Per protocol (panel): fraction of training sequences correct against sequences seen, one thin line
     per trial, coloured by architecture.  Returns (figure, data columns)."""
     groups = _by_protocol(records)
@@ -185,7 +204,7 @@ def plot_learning_curves(records, protocols, ax_width=3.2):
                     for k, v in zip(("protocol", "arch", "trial", "sequences", "loss", "fraction_correct"),
                                     (key, r["arch"], t["trial"], int(row[0]), row[1], row[2])):
                         data[k].append(v)
-        ax.set_xscale("log")
+        _log_x(ax)
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(protocols[key].title, fontsize=8)
         ax.set_xlabel("training sequences")
@@ -195,32 +214,18 @@ def plot_learning_curves(records, protocols, ax_width=3.2):
     return fig, data
 
 
-def plot_test_errors(records, protocols, ax_width=3.2):
+def plot_test_errors(records, protocols, ax_width=3.8):
     """Per protocol (panel) and architecture: each trial's wrong test sequences (of the final test set),
-    solved trials filled, unsolved hollow; the paper's mean (dashed).  Returns (figure, data columns)."""
-    groups = _by_protocol(records)
-    fig, axes = _panels(len(groups), ax_width)
-    data = {"protocol": [], "arch": [], "trial": [], "status": [], "test_wrong": [], "test_n": []}
-    for ax, (key, recs) in zip(axes, groups.items()):
-        for row, r in enumerate(recs):
-            for t in r["trials"]:
-                jitter = (t["trial"] % 5 - 2) * 0.06
-                ax.plot(t["test_wrong"] + 0.5, row + jitter, "o", color=ARCH_COLOURS.get(r["arch"], "k"), ms=4,
-                        mfc=None if t["status"] == "solved" else "none")
-                for k, v in (("protocol", key), ("arch", r["arch"]), ("trial", t["trial"]),
-                             ("status", t["status"]), ("test_wrong", t["test_wrong"]), ("test_n", t["test_n"])):
-                    data[k].append(v)
-        pw = paper_wrong(protocols[key].paper)
-        if pw is not None:
-            ax.axvline(pw + 0.5, ls="--", color="k", lw=1)
-        ax.set_xscale("log")
-        ax.set_yticks(range(len(recs)))
-        ax.set_yticklabels([label(r["arch"]) for r in recs])
-        ax.set_ylim(-0.6, len(recs) - 0.4)
-        ax.set_title(protocols[key].title, fontsize=8)
-        ax.set_xlabel("wrong of 2560 test sequences (+0.5)")
-    fig.tight_layout()
-    return fig, data
+    solved trials filled, unsolved hollow; the paper's mean (dashed).  Returns (figure, data columns;
+    ``x`` is the number wrong + 0.5, so that zero shows on the log axis)."""
+    def point(t):
+        return t["test_wrong"] + 0.5, "o", t["status"] == "solved"
+
+    def reference(p):
+        pw = paper_wrong(p.paper)
+        return None if pw is None else pw + 0.5
+    return _strip_plot(records, protocols, ax_width, point, reference, "wrong of 2560 test sequences (+0.5)",
+                       ["status", "test_wrong", "test_n"])
 
 
 def html_table(rows, columns) -> str:

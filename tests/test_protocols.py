@@ -8,6 +8,18 @@ from lstmlib.protocols import RecentSequencesRule, RandomTestSetRule, evaluate
 from lstmlib.tasks import Adding1997
 
 
+def first_hits(rule, errors, chunk):
+    """Feed ``errors [K, n]`` to ``rule`` in chunks; the sequence index at which each trial was first met."""
+    K, n_total = errors.shape
+    found = np.full(K, -1)
+    for s in range(0, n_total, chunk):
+        met = rule(None, errors[:, s:s + chunk])
+        for k in range(K):
+            if found[k] < 0 and met[k] >= 0:
+                found[k] = s + met[k]
+    return found
+
+
 def brute_force_first_hit(errors, window, tolerance, mean_error, max_wrong=0):
     for end in range(window, len(errors) + 1):
         w = errors[end - window:end]
@@ -24,13 +36,7 @@ def test_recent_sequences_rule_finds_the_first_full_window_across_chunks(chunk, 
     errors = rng.uniform(0, 0.05, size=(K, n_total)) * (np.arange(n_total) < 300)  # errors vanish after 300
     errors += rng.uniform(0, 0.02, size=(K, n_total)) * (np.arange(n_total) >= 300)
     errors[2] = 0.5  # a trial that never succeeds
-    rule = RecentSequencesRule(window=W, tolerance=0.04, mean_error=mean_error)
-    found = np.full(K, -1)
-    for s in range(0, n_total, chunk):
-        met = rule(None, errors[:, s:s + chunk])
-        for k in range(K):
-            if found[k] < 0 and met[k] >= 0:
-                found[k] = s + met[k]
+    found = first_hits(RecentSequencesRule(window=W, tolerance=0.04, mean_error=mean_error), errors, chunk)
     expected = [brute_force_first_hit(errors[k], W, 0.04, mean_error) for k in range(K)]
     np.testing.assert_array_equal(found, expected)
     assert found[2] == -1 and np.all(found[[0, 1, 3]] >= 300 + W - 1 - 30)
@@ -44,13 +50,8 @@ def test_exp5_rule_allows_max_wrong_errors_in_the_window(chunk, max_wrong):
     K, n_total, W = 5, 700, 50
     wrong_rate = np.linspace(0.5, 0.0, n_total)  # errors get rarer over training
     errors = np.where(rng.random((K, n_total)) < wrong_rate, 0.5, 0.01)
-    rule = RecentSequencesRule(window=W, tolerance=0.04, mean_error=None, max_wrong=max_wrong)
-    found = np.full(K, -1)
-    for s in range(0, n_total, chunk):
-        met = rule(None, errors[:, s:s + chunk])
-        for k in range(K):
-            if found[k] < 0 and met[k] >= 0:
-                found[k] = s + met[k]
+    found = first_hits(RecentSequencesRule(window=W, tolerance=0.04, mean_error=None, max_wrong=max_wrong),
+                       errors, chunk)
     expected = [brute_force_first_hit(errors[k], W, 0.04, None, max_wrong) for k in range(K)]
     np.testing.assert_array_equal(found, expected)
     assert np.all(found >= 0)
