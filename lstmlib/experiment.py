@@ -220,10 +220,23 @@ def run_job(job: Job, progress=None, curve_points=120) -> dict:
             "test_wrong": int(ev["wrong"][k]), "test_n": ev["n"],
             "test_mean_abs_error": float(ev["mean_abs_error"][k]), "test_mse": float(ev["mse"][k]),
             "curve": _downsample(seqs[:, k], loss[:, k], frac[:, k], curve_points),
+            "weights": {name: value[k].tolist() for name, value in net.named_parameters().items()},
         })
     return {"job": job.name, "protocol": p.key, "arch": job.arch, "trials": trials,
             "n_weights": net.n_weights, "lr": learning_rate(p, job.arch), "budget": job.budget, "seeds": seeds,
             "wall_time_s": time.perf_counter() - t0}
+
+
+def network_from_record(protocol: Protocol, record: dict, trial: int):
+    """The trained network of one trial, rebuilt from a :func:`run_job` record (e.g. read back from a
+    results file), for traces and further tests."""
+    trials = record["trials"]
+    if not 0 <= trial < len(trials):
+        raise ValueError(f"trial must lie in [0, {len(trials)}), got {trial!r}")
+    net = network_for(protocol, record["arch"], 1, 0)
+    for name, value in trials[trial]["weights"].items():
+        net[name] = np.asarray(value, dtype=float)[None]
+    return net
 
 
 def _downsample(seen, loss, frac, points):
@@ -265,7 +278,8 @@ def run_jobs(jobs, workers=2, progress=print) -> list[dict]:
     per job, in the order given: ``job``, ``protocol``, ``arch``, ``n_weights``, ``budget``, ``seeds``,
     ``wall_time_s`` and ``trials`` (per trial: ``status`` solved/diverged/budget, ``sequences`` to
     solution, ``sequences_seen``, ``st1_sequences`` for test-set rules, the final test's ``test_wrong``
-    of ``test_n``, ``test_mean_abs_error``, ``test_mse`` and a downsampled ``curve``).
+    of ``test_n``, ``test_mean_abs_error``, ``test_mse``, a downsampled ``curve`` and the final
+    ``weights`` by parameter name; :func:`network_from_record` rebuilds the network).
 
     ``progress``: a callable for plain-text progress lines (``print``), or None.  Results do not depend
     on ``workers``.

@@ -228,6 +228,53 @@ def plot_test_errors(records, protocols, ax_width=3.8):
                        ["status", "test_wrong", "test_n"])
 
 
+def plot_trace(net, x, length, target=None, input_labels=None, title=""):
+    """How one trained network (``net`` with one trial) processes one sequence ``x [time, inputs]`` of
+    ``length`` steps: inputs, cell states s(t), gate activations and the output, one panel each,
+    against time.  ``target``: the target at the last step, drawn as a star.  Returns (figure, data
+    columns, one row per time step)."""
+    import matplotlib.pyplot as plt
+    tr = net.trace(np.asarray(x, float)[None, None], np.array([[length]]))
+    t = np.arange(length)
+    gates = [g for g in ("input_gate", "forget_gate", "output_gate") if g in tr]
+    fig, axes = plt.subplots(4 if gates else 3, 1, figsize=(7, 6.5 if gates else 5), sharex=True)
+    data = {"t": t}
+    labels = input_labels or [f"input {i}" for i in range(x.shape[-1])]
+    for i, name in enumerate(labels):
+        axes[0].plot(t, x[:length, i], lw=0.8, label=name)
+        data[name] = x[:length, i]
+    axes[0].legend(fontsize=7, loc="upper right")
+    axes[0].set_ylabel("input")
+    for c in range(tr["states"].shape[-1]):
+        s = tr["states"][0, 0, :length, c]
+        axes[1].plot(t, s, lw=1, label=f"cell {c}")
+        data[f"state_cell{c}"] = s
+    axes[1].legend(fontsize=7, loc="upper left", ncol=2)
+    axes[1].set_ylabel("cell state s(t)")
+    if gates:
+        for g in gates:
+            for b in range(tr[g].shape[-1]):
+                a = tr[g][0, 0, :length, b]
+                axes[2].plot(t, a, lw=1, ls={"input_gate": "-", "forget_gate": ":", "output_gate": "--"}[g],
+                             label=f"{g.replace('_', ' ')}, block {b}")
+                data[f"{g}_block{b}"] = a
+        axes[2].set_ylim(-0.05, 1.05)
+        axes[2].legend(fontsize=7, loc="upper left", ncol=2)
+        axes[2].set_ylabel("gate")
+    y = tr["outputs"][0, 0, :length]
+    for o in range(y.shape[-1]):
+        axes[-1].plot(t, y[:, o], lw=1, label="output" if y.shape[-1] == 1 else f"output {o}")
+        data[f"output{o}"] = y[:, o]
+    if target is not None:
+        axes[-1].plot([length - 1] * len(np.ravel(target)), np.ravel(target), "k*", ms=9, label="target")
+    axes[-1].legend(fontsize=7, loc="upper left")
+    axes[-1].set_ylabel("output")
+    axes[-1].set_xlabel("time step")
+    axes[0].set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig, data
+
+
 def html_table(rows, columns) -> str:
     """A plain HTML table of ``rows`` (dicts); ``columns`` maps a row key to its header."""
     import html

@@ -94,3 +94,22 @@ def test_summary_numbers():
 def test_paper_wrong_from_a_fraction():
     assert report.paper_wrong({"fraction_wrong": 0.000195}) == pytest.approx(0.4992)
     assert report.paper_wrong({"wrong": 1}) == 1 and report.paper_wrong({}) is None
+
+
+def test_recorded_weights_rebuild_the_trained_networks(tiny_jobs):
+    from lstmlib.experiment import network_for, network_from_record
+    from lstmlib.protocols import evaluate
+    jobs, _ = tiny_jobs
+    job = next(j for j in jobs if j.arch == "vanilla")
+    r = run_job(job)
+    net = network_for(job.protocol, "vanilla", job.trials, 0)
+    for name in net.parameter_names():
+        net[name] = np.stack([np.asarray(t["weights"][name]) for t in r["trials"]])
+    ev = evaluate(net, job.protocol.task, n=job.n_test, seed=job.seeds()["test"])
+    np.testing.assert_array_equal(ev["wrong"], [t["test_wrong"] for t in r["trials"]])
+    np.testing.assert_allclose(ev["mean_abs_error"], [t["test_mean_abs_error"] for t in r["trials"]], rtol=1e-12)
+    one = network_from_record(job.protocol, r, 1)
+    assert one.trials == 1
+    np.testing.assert_array_equal(one["cell.x"][0], net["cell.x"][1])
+    with pytest.raises(ValueError, match="trial"):
+        network_from_record(job.protocol, r, job.trials)

@@ -44,7 +44,8 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     assert len(rows) - len(ran) == 13  # every row of the paper is listed, as not run at this scale
     figures = doc["summary"]["figures"]
     assert {f["label"] for f in figures} == {"fig-noisy-recall-examples", "fig-noisy-recall-sequences",
-                                             "fig-noisy-recall-curves", "fig-noisy-recall-test-errors"}
+                                             "fig-noisy-recall-curves", "fig-noisy-recall-test-errors",
+                                             "fig-noisy-recall-trace"}
     for f in figures:
         assert f["caption"] and len(f["files"]) == 3
         for name in f["files"]:
