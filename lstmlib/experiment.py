@@ -108,40 +108,29 @@ def learning_rate(protocol: Protocol, arch: str) -> float:
 def network_for(protocol: Protocol, arch: str, trials: int, seed: int):
     """K networks of preset ``arch`` for ``protocol``.
 
-    LSTM presets get the protocol's blocks, cells per block, biases and initial gate biases; the
-    ``forget`` and ``peephole`` presets also get the protocol's ``forget_gate_bias`` in every block.  The plain ``rnn`` gets the smallest number of fully recurrent tanh units whose weight count
-    reaches the 1997 LSTM's for this protocol (e.g. 8 units, 97 weights, against 93), the same inputs,
-    output unit, initial range and biased units.  Every architecture keeps its preset's gradient:
-    truncated for the LSTMs, exact BPTT for the RNN (there is no CEC to truncate to).
+    LSTM presets get the protocol's blocks, cells per block, biased units and initial gate biases; the
+    ``forget`` and ``peephole`` presets also get the protocol's ``forget_gate_bias`` in every block.
+    The plain ``rnn`` gets the smallest number of fully recurrent tanh units whose weight count reaches
+    the 1997 LSTM's for this protocol (e.g. 8 units, 97 weights, against 93).  All get the protocol's
+    inputs, output unit and initial range.  Every architecture keeps its preset's gradient: truncated
+    for the LSTMs, exact BPTT for the RNN (there is no CEC to truncate to).
     """
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {arch!r}; valid presets: {sorted(ARCHITECTURES)}")
     task = protocol.task
-    common = dict(trials=trials, seed=seed, output=protocol.output, biased=protocol.biased,
-                  init_range=protocol.init_range)
+    common = dict(output=protocol.output, biased=protocol.biased, init_range=protocol.init_range)
     if arch == "rnn":
-        target = _lstm(protocol, "vanilla", 1, 0).n_weights
+        target = network_for(protocol, "vanilla", 1, 0).n_weights
         units = 1
-        while build("rnn", task.n_inputs, task.n_outputs, units, 1, biased=protocol.biased).n_weights < target:
+        while build("rnn", task.n_inputs, task.n_outputs, units, 1, **common).n_weights < target:
             units += 1
-        return build("rnn", task.n_inputs, task.n_outputs, units, 1, **common)
-    return _lstm(protocol, arch, trials, seed, **{k: v for k, v in common.items() if k not in ("trials", "seed")})
-
-
-def _lstm(protocol, arch, trials, seed, **kw):
+        return build("rnn", task.n_inputs, task.n_outputs, units, 1, trials=trials, seed=seed, **common)
     spec = ARCHITECTURES[arch]
-    extra = {}
-    if spec.input_gate and protocol.input_gate_bias is not None:
-        extra["input_gate_bias"] = protocol.input_gate_bias
-    if spec.output_gate and protocol.output_gate_bias is not None:
-        extra["output_gate_bias"] = protocol.output_gate_bias
-    if spec.forget_gate:
-        extra["forget_gate_bias"] = protocol.forget_gate_bias
-    kw.setdefault("biased", protocol.biased)
-    kw.setdefault("output", protocol.output)
-    kw.setdefault("init_range", protocol.init_range)
-    return build(arch, protocol.task.n_inputs, protocol.task.n_outputs, protocol.n_blocks,
-                 protocol.cells_per_block, trials=trials, seed=seed, **extra, **kw)
+    gate_biases = {"input_gate_bias": protocol.input_gate_bias if spec.input_gate else None,
+                   "output_gate_bias": protocol.output_gate_bias if spec.output_gate else None,
+                   "forget_gate_bias": protocol.forget_gate_bias if spec.forget_gate else None}
+    return build(arch, task.n_inputs, task.n_outputs, protocol.n_blocks, protocol.cells_per_block, trials=trials,
+                 seed=seed, **{k: v for k, v in gate_biases.items() if v is not None}, **common)
 
 
 @dataclass(frozen=True)
