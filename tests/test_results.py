@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from lstmlib import results
 from lstmlib.results import read_results, save_figure, write_results
 
 
@@ -56,3 +57,25 @@ def test_figure_is_saved_as_png_svg_and_csv(tmp_path):
     with pytest.raises(ValueError, match="equally long"):
         save_figure(fig, "fig-bad", {"x": x, "y": y[:3]}, tmp_path)
     plt.close(fig)
+
+
+def test_scorecard_and_figure_index_read_every_results_file(tmp_path):
+    row = {"chapter": "a", "experiment": "Exp. 4", "model": "LSTM 1997", "protocol": "p", "paper": "74,000",
+           "ours": "10/10", "verdict": "reproduced", "scale": "default"}
+    fig = {"label": "fig-a", "caption": "A figure.", "files": ["a.png", "a.svg", "a.csv"]}
+    results.write_results(tmp_path, "b_chapter", parameters={}, records=[], summary={"scorecard": [row]}, seed=0,
+                          wall_time=1.0)
+    results.write_results(tmp_path, "a_chapter", parameters={}, records=[], seed=0, wall_time=1.0,
+                          summary={"scorecard": [row, {**row, "experiment": "Exp. 5"}], "figures": [fig]})
+    rows = results.scorecard(tmp_path)
+    assert [r["experiment"] for r in rows] == ["Exp. 4", "Exp. 5", "Exp. 4"]  # files in chapter order
+    assert all(r["commit"] and r["date"] for r in rows)
+    assert results.figure_index(tmp_path) == [{"chapter": "a_chapter", **fig}]
+
+
+def test_relative_paths_resolve_against_the_project_root(tmp_path):
+    (tmp_path / "_toc.yml").write_text("root: intro\n")
+    (tmp_path / "notebooks").mkdir()
+    assert results.project_root(tmp_path / "notebooks") == tmp_path
+    assert results.resolve_path("_build/results", tmp_path / "notebooks") == tmp_path / "_build" / "results"
+    assert results.resolve_path(tmp_path / "x", tmp_path / "notebooks") == tmp_path / "x"
