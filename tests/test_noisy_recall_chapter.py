@@ -22,7 +22,15 @@ def run(tmp_path, **parameters):
 
 
 def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
-    run(tmp_path)
+    out = run(tmp_path)
+    # every figure reaches the book as a glued PNG (a figure glued as text only renders as "<Figure ...>"),
+    # and none is also shown inline
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    glued = {o["metadata"]["scrapbook"]["name"]: set(o["data"]) for o in outputs
+             if o.get("metadata", {}).get("scrapbook", {}).get("name", "").startswith("fig_")}
+    assert len(glued) == 5 and all("application/papermill.record/image/png" in d for d in glued.values())
+    assert not [o for o in outputs if "image/png" in o.get("data", {})]
     doc = json.loads((tmp_path / "results" / "noisy_recall.json").read_text())
     assert doc["chapter"] == "noisy_recall" and doc["seed"] == 0 and doc["wall_time_s"] > 0
     assert doc["parameters"]["scale"] == "tiny"
