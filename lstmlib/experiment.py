@@ -24,7 +24,7 @@ import numpy as np
 from .network import build
 from .protocols import RecentSequencesRule, RandomTestSetRule, evaluate
 from .spec import ARCHITECTURES
-from .training import SGD, train
+from .training import SGD, track_weights, train
 
 #: The four architectures every chapter compares.
 MAIN_ARCHITECTURES = ("rnn", "vanilla", "forget", "peephole")
@@ -226,6 +226,18 @@ def network_from_record(protocol: Protocol, record: dict, trial: int):
     for name, value in trials[trial]["weights"].items():
         net[name] = np.asarray(value, dtype=float)[None]
     return net
+
+
+def weight_growth(protocol: Protocol, arch: str, trials: int, sequences: int, every: int, names, seed=0) -> dict:
+    """Train ``trials`` networks of ``arch`` on ``protocol`` (its learning rate, no stopping rule) and
+    record the parameters ``names`` every ``every`` sequences: ``{"seen": [points], "loss": [points,
+    trials], name: [points, trials, ...]}``.  Seeds derive from ``seed`` as in :class:`Job`.  A plain
+    function of picklable arguments, so that several can run on worker processes."""
+    seeds = Job(protocol, arch, trials, sequences, seed).seeds()
+    net = network_for(protocol, arch, trials, seeds["init"])
+    seen, tracks, loss = track_weights(net, protocol.task.sampler(trials), SGD(learning_rate(protocol, arch)),
+                                       sequences=sequences, every=every, names=list(names), seed=seeds["train"])
+    return {"seen": seen, "loss": loss, **tracks}
 
 
 def _downsample(seen, loss, frac, points):

@@ -206,3 +206,26 @@ def train(net, sample, optimizer, *, sequences, batch_size=1, gradient=None, chu
                      f"mean loss {np.nanmean(loss):.4g}")
     hist.wall_time = time.perf_counter() - t0
     return hist
+
+
+def track_weights(net, sample, optimizer, *, sequences, every, names, batch_size=1, gradient=None,
+                  loss_at=None, seed=0):
+    """Train ``net`` in place for ``sequences`` sequences per trial and record the parameters ``names``
+    every ``every`` sequences: returns ``(seen [points], {name: array [points, trials, ...]}, loss
+    [points, trials])`` (``loss``: mean over the last ``every`` sequences).  For figures of learning
+    dynamics; ``sample`` as for :func:`train`."""
+    for name in names:
+        net[name]  # unknown names fail here, before any training
+    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or not 0 < every <= sequences:
+        raise ValueError(f"every must be an integer in [1, sequences], got {every!r}")
+    trainer = Trainer(net, optimizer, gradient, batch_size)
+    rng = np.random.default_rng(seed)
+    seen, tracks, losses = [0], {n: [net[n].copy()] for n in names}, [np.full(net.trials, np.nan)]
+    while seen[-1] + every <= sequences:
+        x, target, lengths, at = sample(rng, every)
+        loss, _ = trainer.run(x, target, lengths, loss_at or at)
+        seen.append(seen[-1] + every)
+        losses.append(loss.mean(axis=1))
+        for n in names:
+            tracks[n].append(net[n].copy())
+    return np.array(seen), {n: np.array(v) for n, v in tracks.items()}, np.array(losses)

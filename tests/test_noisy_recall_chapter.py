@@ -29,7 +29,7 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     outputs = [o for c in nb.cells for o in c.get("outputs", [])]
     glued = {o["metadata"]["scrapbook"]["name"]: set(o["data"]) for o in outputs
              if o.get("metadata", {}).get("scrapbook", {}).get("name", "").startswith("fig_")}
-    assert len(glued) == 5 and all("application/papermill.record/image/png" in d for d in glued.values())
+    assert len(glued) == 6 and all("application/papermill.record/image/png" in d for d in glued.values())
     assert not [o for o in outputs if "image/png" in o.get("data", {})]
     doc = json.loads((tmp_path / "results" / "noisy_recall.json").read_text())
     assert doc["chapter"] == "noisy_recall" and doc["seed"] == 0 and doc["wall_time_s"] > 0
@@ -53,7 +53,7 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     figures = doc["summary"]["figures"]
     assert {f["label"] for f in figures} == {"fig-noisy-recall-examples", "fig-noisy-recall-sequences",
                                              "fig-noisy-recall-curves", "fig-noisy-recall-test-errors",
-                                             "fig-noisy-recall-trace"}
+                                             "fig-noisy-recall-trace", "fig-noisy-recall-lag-growth"}
     for f in figures:
         assert f["caption"] and len(f["files"]) == 3
         for name in f["files"]:

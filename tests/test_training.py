@@ -115,3 +115,27 @@ def test_bad_training_arguments_raise():
         lstmlib.Trainer(net, lstmlib.SGD(0.1), batch_size=2).run(np.zeros((2, 3, 4, 2)), np.zeros((2, 3, 2)))
     with pytest.raises(ValueError, match="sequences"):
         lstmlib.train(net, recall_task(), lstmlib.SGD(0.1), sequences=0)
+
+
+def test_track_weights_records_the_training_it_does():
+    from lstmlib.tasks import Adding1997
+    from lstmlib.training import track_weights
+    task = Adding1997(20)
+    net = lstmlib.build("vanilla", 2, 1, 2, 2, trials=3, seed=1)
+    twin = net.copy()
+    seen, tracks, loss = track_weights(net, task.sampler(3), lstmlib.SGD(0.5), sequences=250, every=100,
+                                       names=["output.cells", "cell.x"], seed=4)
+    np.testing.assert_array_equal(seen, [0, 100, 200])
+    assert tracks["cell.x"].shape == (3,) + net["cell.x"].shape and loss.shape == (3, 3)
+    np.testing.assert_array_equal(tracks["output.cells"][0], twin["output.cells"])
+    np.testing.assert_array_equal(tracks["output.cells"][-1], net["output.cells"])  # 200 sequences trained
+    assert np.all(tracks["output.cells"][-1] != tracks["output.cells"][0])
+    trainer = lstmlib.Trainer(twin, lstmlib.SGD(0.5))  # the same 200 sequences by hand
+    rng = np.random.default_rng(4)
+    for _ in range(2):
+        trainer.run(*task.sample(rng, 3, 100))
+    np.testing.assert_allclose(twin["cell.x"], net["cell.x"], rtol=0, atol=0)
+    with pytest.raises(ValueError, match="unknown parameter"):
+        track_weights(net, task.sampler(3), lstmlib.SGD(0.5), sequences=10, every=5, names=["nope"])
+    with pytest.raises(ValueError, match="every"):
+        track_weights(net, task.sampler(3), lstmlib.SGD(0.5), sequences=10, every=0, names=["cell.x"])
