@@ -62,14 +62,17 @@ def _jsonable(value):
     return value
 
 
-def write_results(results_dir, chapter, *, parameters, records, summary, seed, wall_time) -> Path:
+def write_results(results_dir, chapter, *, parameters, records, summary, seed, wall_time,
+                  run_provenance=None) -> Path:
     """Write ``<results_dir>/<chapter>.json`` and return its path.  ``records``: one dict per trial
-    (or per experiment row); ``summary``: what the chapter's text and the scorecard read."""
+    (or per experiment row); ``summary``: what the chapter's text and the scorecard read.
+    ``run_provenance``: :func:`provenance` taken when the run *started* (the commit that ran, even if the
+    checkout moved on during a long run); by default it is taken now."""
     if not chapter or not str(chapter).replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"chapter must be a plain name (letters, digits, _ and -), got {chapter!r}")
     path = Path(results_dir) / f"{chapter}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"schema": SCHEMA, "chapter": chapter, "provenance": provenance(), "seed": seed,
+    doc = {"schema": SCHEMA, "chapter": chapter, "provenance": run_provenance or provenance(), "seed": seed,
            "wall_time_s": wall_time, "parameters": parameters, "summary": summary, "records": records}
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(_jsonable(doc), indent=1, allow_nan=False))

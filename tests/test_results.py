@@ -79,3 +79,10 @@ def test_relative_paths_resolve_against_the_project_root(tmp_path):
     assert results.project_root(tmp_path / "notebooks") == tmp_path
     assert results.resolve_path("_build/results", tmp_path / "notebooks") == tmp_path / "_build" / "results"
     assert results.resolve_path(tmp_path / "x", tmp_path / "notebooks") == tmp_path / "x"
+
+
+def test_provenance_taken_at_the_start_of_a_run_is_kept(tmp_path):
+    start = {**results.provenance(), "commit": "0123456789ab"}
+    results.write_results(tmp_path, "c", parameters={}, records=[], summary={}, seed=0, wall_time=1.0,
+                          run_provenance=start)
+    assert results.read_results(tmp_path)[0]["provenance"]["commit"] == "0123456789ab"
