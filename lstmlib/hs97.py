@@ -195,3 +195,19 @@ def jobs_for(scale="default", experiments=None, T=None, architectures=None, tria
         for a in dict.fromkeys(archs):
             jobs.append(Job(p, a, trials or k_trials, budget or k_budget, seed))
     return jobs, protocols
+
+
+def lag_plan(scale="default", lengths=None, sequences=None):
+    """The sequence lengths and training sequences of the chapter's weight-growth comparison on the
+    adding problem: defaults T = 100, 200, 500 and 40,000 sequences (tiny scale: 20, 40 and 400);
+    ``lengths`` as a list or a comma-separated string.  Bad values raise before any work starts."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; valid: {list(SCALES)}")
+    names = _names(lengths, "lag_lengths") if lengths is not None else (["20", "40"] if scale == "tiny"
+                                                                        else ["100", "200", "500"])
+    if not all(t.isdigit() and int(t) >= 20 for t in names):
+        raise ValueError(f"lag_lengths must be integers of at least 20, got {lengths!r}")
+    n = sequences if sequences is not None else (400 if scale == "tiny" else 40_000)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 100:
+        raise ValueError(f"lag_sequences must be an integer of at least 100, got {sequences!r}")
+    return [int(t) for t in names], n

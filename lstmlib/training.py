@@ -161,7 +161,7 @@ class History:
 
 
 def train(net, sample, optimizer, *, sequences, batch_size=1, gradient=None, chunk=1000, stop=None,
-          tolerance=0.04, seed=0, progress=None, progress_every=30.0) -> History:
+          tolerance=0.04, seed=0, progress=None, progress_every=30.0, after_chunk=None) -> History:
     """Train ``net`` in place on sequences from ``sample`` until each trial meets ``stop`` or has seen
     ``sequences`` sequences.
 
@@ -169,7 +169,8 @@ def train(net, sample, optimizer, *, sequences, batch_size=1, gradient=None, chu
     (shapes as in :meth:`Network.loss_and_grad`, with batch = n).  ``stop(loss, max_error)`` receives
     the per-sequence arrays ``[trials, chunk]`` of each chunk and returns, per trial, the index in
     the chunk at which its criterion was met, or -1.  ``progress``: a callable such as ``print`` for
-    plain-text progress lines (every ``progress_every`` seconds).
+    plain-text progress lines (every ``progress_every`` seconds).  ``after_chunk(net)`` is called after
+    each chunk's updates (e.g. to record weights).
     """
     if isinstance(sequences, bool) or not isinstance(sequences, (int, np.integer)) or sequences < 1:
         raise ValueError(f"sequences must be a positive integer, got {sequences!r}")
@@ -198,6 +199,8 @@ def train(net, sample, optimizer, *, sequences, batch_size=1, gradient=None, chu
                 hist.criterion_met_at[k] = hist.sequences_seen[k] - n + met[k] + 1
                 hist.status[k] = "solved"
                 trainer.active[k] = 0
+        if after_chunk is not None:
+            after_chunk(net)
         now = time.perf_counter()
         if progress is not None and now - last_print >= progress_every:
             last_print = now
@@ -208,24 +211,22 @@ def train(net, sample, optimizer, *, sequences, batch_size=1, gradient=None, chu
     return hist
 
 
-def track_weights(net, sample, optimizer, *, sequences, every, names, batch_size=1, gradient=None,
-                  loss_at=None, seed=0):
-    """Train ``net`` in place for ``sequences`` sequences per trial and record the parameters ``names``
-    every ``every`` sequences: returns ``(seen [points], {name: array [points, trials, ...]}, loss
-    [points, trials])`` (``loss``: mean over the last ``every`` sequences).  For figures of learning
-    dynamics; ``sample`` as for :func:`train`."""
+def track_weights(net, sample, optimizer, *, sequences, every, names, batch_size=1, gradient=None, seed=0):
+    """Train ``net`` in place (:func:`train`, no stopping rule) for ``sequences`` sequences per trial and
+    record the parameters ``names`` every ``every`` sequences: returns ``(seen [points], {name: array
+    [points, trials, ...]}, loss [points, trials])`` (``loss``: mean over each chunk; NaN at 0).  For
+    figures of learning dynamics; ``sample`` as for :func:`train`."""
     for name in names:
         net[name]  # unknown names fail here, before any training
     if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or not 0 < every <= sequences:
         raise ValueError(f"every must be an integer in [1, sequences], got {every!r}")
-    trainer = Trainer(net, optimizer, gradient, batch_size)
-    rng = np.random.default_rng(seed)
-    seen, tracks, losses = [0], {n: [net[n].copy()] for n in names}, [np.full(net.trials, np.nan)]
-    while seen[-1] + every <= sequences:
-        x, target, lengths, at = sample(rng, every)
-        loss, _ = trainer.run(x, target, lengths, loss_at or at)
-        seen.append(seen[-1] + every)
-        losses.append(loss.mean(axis=1))
+    tracks = {n: [net[n].copy()] for n in names}
+
+    def record(trained):
         for n in names:
-            tracks[n].append(net[n].copy())
-    return np.array(seen), {n: np.array(v) for n, v in tracks.items()}, np.array(losses)
+            tracks[n].append(trained[n].copy())
+    hist = train(net, sample, optimizer, sequences=sequences, batch_size=batch_size, gradient=gradient,
+                 chunk=every, seed=seed, after_chunk=record)
+    seen, loss, _ = hist.curve_arrays()
+    return (np.r_[0, seen[:, 0]], {n: np.array(v) for n, v in tracks.items()},
+            np.vstack([np.full(net.trials, np.nan), loss]))

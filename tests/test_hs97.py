@@ -115,3 +115,13 @@ def test_jobs_for_scales_and_overrides():
 def test_jobs_for_rejects_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         hs97.jobs_for(**kwargs)
+
+
+def test_lag_plan_defaults_and_errors():
+    assert hs97.lag_plan("default") == ([100, 200, 500], 40_000)
+    assert hs97.lag_plan("tiny") == ([20, 40], 400)
+    assert hs97.lag_plan("paper", "100,300", 5000) == ([100, 300], 5000)
+    with pytest.raises(ValueError, match="lag_lengths"):
+        hs97.lag_plan("default", [10])
+    with pytest.raises(ValueError, match="lag_sequences"):
+        hs97.lag_plan("default", None, 5)
