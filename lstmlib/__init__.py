@@ -6,6 +6,7 @@ from .network import Network, build
 from .data import Batch
 from . import experiment, hs97, protocols, report, results, tasks
 from .training import OPTIMIZERS, SGD, Adam, History, Momentum, Trainer, train
+from .online import OnlineLearner, StreamResult
 
 __version__ = "0.1.0"
 __all__ = ["ARCHITECTURES", "OPTIMIZERS", "Adam", "ArchSpec", "Batch", "History", "Layout", "Momentum", "Network",

@@ -1,0 +1,367 @@
+"""The online RTRL learner: its summed gradient is the engine's truncated BPTT gradient, its updates
+are per step (checked against a numpy reference), and its stream controls behave."""
+
+import numpy as np
+import pytest
+
+import lstmlib
+from lstmlib import _kernels as K_
+from lstmlib import online
+
+PACKED = ("hidden", "peephole", "output")
+
+
+def stream(rng, K, T, n_in, n_out, zeros=True):
+    x = rng.normal(size=(K, T, n_in))
+    y = rng.uniform(size=(K, T, n_out))
+    w = rng.uniform(0.2, 1.0, size=(K, T))
+    if zeros:
+        w[rng.uniform(size=(K, T)) < 0.3] = 0.0
+    return x, y, w
+
+
+def assert_grads_equal(a, b, tol=1e-10):
+    g_max = max(np.abs(b[p]).max() for p in PACKED)
+    assert g_max > 1e-3
+    for p in PACKED:
+        diff = np.abs(a[p] - b[p]).max()
+        assert diff <= tol * g_max and diff <= tol, (p, diff, g_max)
+
+
+GRADIENT_CASES = [
+    ("vanilla", dict(n_blocks=2, cells_per_block=3, output="logistic")),  # gate_recurrence="all", f = 1
+    ("forget", dict(n_blocks=2, cells_per_block=2, output="linear")),
+    ("peephole", dict(n_blocks=2, cells_per_block=2, output="logistic", output_from="cells+inputs")),
+    ("peephole", dict(n_blocks=1, cells_per_block=1, output="logistic", cell_input="identity",
+                      cell_output="identity")),  # the Gers 2002 17-weight net
+    ("peephole", dict(n_blocks=2, cells_per_block=2, output="softmax", loss="ce")),
+    ("cifg", dict(n_blocks=2, cells_per_block=2, output="linear")),  # coupled f = 1 - i
+    ("fgr", dict(n_blocks=2, cells_per_block=2, output="logistic", biased=("gates", "outputs"))),
+    ("nog", dict(n_blocks=2, cells_per_block=2, output="logistic")),
+    ("nig", dict(n_blocks=2, cells_per_block=2, output="logistic")),
+]
+
+
+@pytest.mark.parametrize("name,kw", GRADIENT_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(GRADIENT_CASES)])
+def test_accumulated_online_gradient_equals_truncated_bptt(name, kw):
+    """update=False, state reset at the start: Σ_t of the RTRL gradient = loss_and_grad(truncated), batch 1."""
+    rng = np.random.default_rng(7)
+    K, T, n_in = 3, 14, 2
+    n_out = 1 if kw.get("cells_per_block") == 1 else 2
+    net = lstmlib.build(name, n_in, n_out, trials=K, init_range=0.5, seed=3, **kw)
+    x, y, w = stream(rng, K, T, n_in, n_out)
+    if net.output == "softmax":
+        y /= y.sum(-1, keepdims=True)
+    learner = lstmlib.OnlineLearner(net, lstmlib.SGD(0.1))
+    before = {p: net.params[p].copy() for p in PACKED}
+    r = learner.run(x, y, w, update=False)
+    loss, grads = net.loss_and_grad(x[:, None], y[:, None], loss_at=w[:, None], gradient="truncated")
+    assert_grads_equal(learner.gradient, grads)
+    np.testing.assert_allclose(r.loss.sum(axis=1), loss, rtol=1e-12)
+    for p in PACKED:  # no update happened
+        np.testing.assert_array_equal(net.params[p], before[p])
+    # with "every" step weighted 1
+    learner.zero_grad()
+    learner.reset()
+    learner.run(x, y, update=False)
+    assert_grads_equal(learner.gradient, net.loss_and_grad(x[:, None], y[:, None], loss_at="every",
+                                                           gradient="truncated")[1])
+
+
+def test_gradient_over_chunks_and_resets():
+    """State carries across calls; a reset mask starts a new sequence inside a chunk."""
+    rng = np.random.default_rng(2)
+    net = lstmlib.build("forget", 2, 2, 2, 2, trials=2, init_range=0.5, seed=1, output="logistic")
+    x, y, w = stream(rng, 2, 16, 2, 2)
+    whole = lstmlib.OnlineLearner(net, lstmlib.SGD(0.1))
+    whole.run(x, y, w, update=False)
+    chunked = lstmlib.OnlineLearner(net, lstmlib.SGD(0.1))
+    for a, b in ((0, 5), (5, 6), (6, 16)):
+        chunked.run(x[:, a:b], y[:, a:b], w[:, a:b], update=False)
+    assert_grads_equal(chunked.gradient, whole.gradient, 1e-14)
+    # reset before step 9: two sequences, whose summed gradient is twice loss_and_grad's batch mean
+    reset = np.zeros(16, bool)
+    reset[9] = True
+    split = lstmlib.OnlineLearner(net, lstmlib.SGD(0.1))
+    split.run(x, y, w, update=False, reset=reset)
+    xb = np.zeros((2, 2, 9, 2))
+    yb = np.zeros((2, 2, 9, 2))
+    wb = np.zeros((2, 2, 9))
+    xb[:, 0], yb[:, 0], wb[:, 0] = x[:, :9], y[:, :9], w[:, :9]
+    xb[:, 1, :7], yb[:, 1, :7], wb[:, 1, :7] = x[:, 9:], y[:, 9:], w[:, 9:]
+    _, g = net.loss_and_grad(xb, yb, lengths=np.array([9, 7]), loss_at=wb, gradient="truncated")
+    assert_grads_equal(split.gradient, {p: 2 * g[p] for p in PACKED})
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_online_outputs_equal_network_forward(dtype):
+    rng = np.random.default_rng(3)
+    net = lstmlib.build("vanilla", 2, 2, 2, 2, trials=3, init_range=0.5, seed=2, output="logistic", dtype=dtype)
+    x, y, w = stream(rng, 3, 20, 2, 2)
+    learner = lstmlib.OnlineLearner(net, lstmlib.SGD(0.1))
+    r = learner.run(x[:, :12], y[:, :12], w[:, :12], update=False)
+    r2 = learner.run(x[:, 12:], y[:, 12:], w[:, 12:], update=False)
+    assert r.outputs.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(np.concatenate([r.outputs, r2.outputs], axis=1), net.forward(x[:, None])[:, 0])
+    np.testing.assert_array_equal(r.steps, 12)
+    err = np.abs(r.outputs - y[:, :12]).max(-1) * (w[:, :12] > 0)
+    np.testing.assert_allclose(r.error, err, rtol=1e-6 if dtype == "float32" else 1e-15)
+    if dtype == "float32":  # gradient in float32: same as the engine's to rounding
+        _, g = net.loss_and_grad(x[:, None], y[:, None], loss_at=w[:, None], gradient="truncated")
+        assert_grads_equal(learner.gradient, g, 1e-4)
+
+
+# numpy reference: forward, RTRL partials and SGD, one update per step ---------------------------------------
+
+def sigma(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def numpy_rtrl_sgd(net, k, x, y, lr, delayed=False):
+    """Peephole LSTM (forget gate, tanh g and h, logistic output) trained online by SGD with the
+    truncated gradient, written out for trial k.  ``delayed``: the wrong order, each update applied
+    only after the next step's forward pass.  Returns the outputs and the final parameters."""
+    L = net.layout
+    W, P, Wo = (net.params[p][k].copy() for p in PACKED)
+    masks = L.masks()
+    C, S, NB = L.n_cells, L.cells_per_block, L.n_blocks
+    blk = np.arange(C) // S
+    ri, rf, ro = L.rows["input_gate"], L.rows["forget_gate"], L.rows["output_gate"]
+    s, y_prev = np.zeros(C), np.zeros(C)
+    dz, di, df = (np.zeros((C, L.n_sources)) for _ in range(3))
+    dpi, dpf = np.zeros((C, S)), np.zeros((C, S))
+    pending = None
+    outs = []
+    for t in range(len(x)):
+        u = np.concatenate([[1.0], x[t], y_prev])
+        s_blk = s.reshape(NB, S)  # s(t-1) per block
+        z = np.tanh(W[:C] @ u)
+        i = sigma(W[ri] @ u + (P[0] * s).reshape(NB, S).sum(1))
+        f = sigma(W[rf] @ u + (P[1] * s).reshape(NB, S).sum(1))
+        s_new = f[blk] * s + i[blk] * z
+        o = sigma(W[ro] @ u + (P[2] * s_new).reshape(NB, S).sum(1))
+        hs = np.tanh(s_new)
+        yc = o[blk] * hs
+        src_out = np.concatenate([[1.0], yc])
+        out = sigma(Wo @ src_out)
+        outs.append(out)
+        e = (out - y[t]) * out * (1 - out)  # dℓ/dnet_out for ℓ = ½(out - y)²
+        dz = f[blk, None] * dz + (i[blk] * (1 - z ** 2))[:, None] * u
+        di = f[blk, None] * di + (z * (i * (1 - i))[blk])[:, None] * u
+        df = f[blk, None] * df + (s * (f * (1 - f))[blk])[:, None] * u
+        dpi = f[blk, None] * dpi + (z * (i * (1 - i))[blk])[:, None] * s_blk[blk]
+        dpf = f[blk, None] * dpf + (s * (f * (1 - f))[blk])[:, None] * s_blk[blk]
+        eps = Wo[:, 1:].T @ e
+        es = o[blk] * (1 - hs ** 2) * eps
+        do = o * (1 - o) * (hs * eps).reshape(NB, S).sum(1)
+        gW = np.zeros_like(W)
+        gP = np.zeros_like(P)
+        gW[:C] = es[:, None] * dz
+        gW[ri] = (es[:, None] * di).reshape(NB, S, -1).sum(1)
+        gW[rf] = (es[:, None] * df).reshape(NB, S, -1).sum(1)
+        gW[ro] = np.outer(do, u)
+        gP[0] = (es[:, None] * dpi).reshape(NB, S, S).sum(1).ravel()
+        gP[1] = (es[:, None] * dpf).reshape(NB, S, S).sum(1).ravel()
+        gP[2] = do[blk] * s_new
+        gO = np.outer(e, src_out)
+        step = (gW * masks["hidden"], gP * masks["peephole"], gO * masks["output"])
+        if delayed:
+            step, pending = pending, step
+        if step is not None:
+            W, P, Wo = W - lr * step[0], P - lr * step[1], Wo - lr * step[2]
+        s, y_prev = s_new, yc
+    return np.array(outs), (W, P, Wo)
+
+
+def test_sgd_updates_every_step_like_the_numpy_reference():
+    rng = np.random.default_rng(5)
+    K, T, lr = 2, 6, 0.5
+    net = lstmlib.build("peephole", 2, 2, 2, 2, trials=K, init_range=0.5, seed=4, output="logistic")
+    x, y, _ = stream(rng, K, T, 2, 2, zeros=False)
+    ref = [numpy_rtrl_sgd(net, k, x[k], y[k], lr) for k in range(K)]
+    wrong = [numpy_rtrl_sgd(net, k, x[k], y[k], lr, delayed=True) for k in range(K)]
+    learner = lstmlib.OnlineLearner(net, lstmlib.SGD(lr))
+    r = learner.run(x, y)
+    np.testing.assert_array_equal(learner.steps, T)
+    for k in range(K):
+        np.testing.assert_allclose(r.outputs[k], ref[k][0], atol=1e-13, rtol=0)
+        for p, a in zip(PACKED, ref[k][1]):
+            np.testing.assert_allclose(net.params[p][k], a, atol=1e-13, rtol=0, err_msg=p)
+        # the test tells the orders apart, and the learner updates before the next forward step
+        assert max(np.abs(ref[k][1][i] - wrong[k][1][i]).max() for i in range(3)) > 1e-4
+        assert np.abs(r.outputs[k] - wrong[k][0]).max() > 1e-6
+    assert np.abs(ref[0][1][0] - ref[1][1][0]).max() > 1e-3  # trials really differ
+
+
+def _replay(net, opt, x, y, every):
+    """One step per call with update=False, the optimiser applied here in numpy to the summed
+    gradient every ``every`` steps (the formulas of lstmlib.training)."""
+    learner = lstmlib.OnlineLearner(net, lstmlib.SGD(1.0))
+    state = {p: [np.zeros_like(net.params[p]), np.zeros_like(net.params[p])] for p in PACKED}
+    for t in range(x.shape[1]):
+        learner.run(x[:, t:t + 1], y[:, t:t + 1], update=False)
+        if (t + 1) % every:
+            continue
+        n = (t + 1) // every
+        for p, g in learner.gradient.items():
+            m, v = state[p]
+            if isinstance(opt, lstmlib.SGD):
+                net.params[p] -= opt.lr * g
+            elif isinstance(opt, lstmlib.Momentum):
+                m[...] = opt.momentum * m - opt.lr * g
+                net.params[p] += m * net.layout.masks()[p]
+            else:
+                m[...] = opt.beta1 * m + (1 - opt.beta1) * g
+                v[...] = opt.beta2 * v + (1 - opt.beta2) * g * g
+                step = opt.lr * (m / (1 - opt.beta1 ** n)) / (np.sqrt(v / (1 - opt.beta2 ** n)) + opt.eps)
+                net.params[p] -= step * net.layout.masks()[p]
+        learner.zero_grad()
+
+
+@pytest.mark.parametrize("opt,every", [(lstmlib.SGD(0.3), 1), (lstmlib.Momentum(0.1, 0.9), 1),
+                                       (lstmlib.Adam(0.01), 1), (lstmlib.Adam(0.01), 3)])
+def test_optimisers_per_update_match_a_stepwise_replay(opt, every):
+    rng = np.random.default_rng(6)
+    net = lstmlib.build("forget", 2, 1, 2, 2, trials=2, init_range=0.5, seed=8, output="logistic")
+    x, y, _ = stream(rng, 2, 9, 2, 1, zeros=False)
+    replay = net.copy()
+    _replay(replay, opt, x, y, every)
+    learner = lstmlib.OnlineLearner(net, opt, update_every=every)
+    learner.run(x[:, :4], y[:, :4])
+    learner.run(x[:, 4:], y[:, 4:])  # state, partials, pending gradient and optimiser state carry over
+    np.testing.assert_array_equal(learner.steps, 9 // every)
+    for p in PACKED:
+        np.testing.assert_allclose(net.params[p], replay.params[p], atol=1e-12, rtol=0, err_msg=p)
+    assert np.abs(net.params["hidden"] - lstmlib.build("forget", 2, 1, 2, 2, trials=2, init_range=0.5, seed=8,
+                                                       output="logistic").params["hidden"]).max() > 1e-4
+
+
+@pytest.mark.parametrize("kind", [1, 2, 3])
+def test_lane_update_is_the_engine_update(kind):
+    """The lane-innermost optimiser step gives the engine's _update bit for bit."""
+    rng = np.random.default_rng(kind)
+    W, G, M, V = (rng.normal(size=(4, 5, 6)) for _ in range(4))
+    V = np.abs(V)
+    mask = (rng.uniform(size=(4, 5)) < 0.8).astype(float)
+    hyper = np.array([0.1, 0.9, 0.9, 0.999, 1e-8])
+    steps = rng.integers(1, 9, size=6)
+    for due in (np.ones(6, np.int64), np.array([1, 0, 1, 1, 0, 1])):
+        a = [arr.copy() for arr in (W, G, M, V)]
+        b = [arr.copy() for arr in (W, G, M, V)]
+        K_._update(kind, hyper, steps, due, *a, mask)
+        c1, c2 = np.ones(6), np.ones(6)
+        online._adam_corrections(hyper, steps, c1, c2)
+        online._update_lanes(kind, hyper, c1, c2, due, bool(due.all()), *b, mask)
+        for i in (0, 2, 3):
+            np.testing.assert_array_equal(a[i], b[i])
+        np.testing.assert_array_equal(b[1][..., due == 1], 0.0)  # the applied gradient is consumed
+        np.testing.assert_array_equal(b[1][..., due == 0], G[..., due == 0])
+
+
+# stream controls ----------------------------------------------------------------------------------------------
+
+def test_stop_at_error_freezes_a_trial_after_its_first_wrong_step():
+    rng = np.random.default_rng(8)
+    K, T = 3, 10
+    net = lstmlib.build("peephole", 1, 1, 1, 1, trials=K, init_range=0.5, seed=5, output="logistic")
+    x, y, w = stream(rng, K, T, 1, 1, zeros=False)
+    y[1, 4] = 5.0  # trial 1 is wrong at step 4 (a logistic output is never within 1 of 5)
+    y[2, 6] = 5.0
+    w[2, 6] = 0.0  # trial 2's bad target carries no loss: not a stop
+    fresh = net.copy()
+    learner = lstmlib.OnlineLearner(net, lstmlib.SGD(0.2))
+    r = learner.run(x, y, w, stop_at_error=1.0)
+    np.testing.assert_array_equal(r.steps, [T, 5, T])
+    np.testing.assert_array_equal(r.stopped, [False, True, False])
+    assert not r.diverged.any()
+    assert np.isnan(r.outputs[1, 5:]).all() and np.isnan(r.loss[1, 5:]).all() and np.isnan(r.error[1, 5:]).all()
+    assert np.isfinite(r.outputs[1, :5]).all() and r.error[1, 4] >= 1.0
+    np.testing.assert_array_equal(learner.steps, [T, 5, T])
+    # the same as running trial 1 for its 5 steps only (the wrong step is learned from) ...
+    short = lstmlib.OnlineLearner(fresh, lstmlib.SGD(0.2))
+    short.run(x[:, :5], y[:, :5], w[:, :5])
+    for p in PACKED:
+        np.testing.assert_array_equal(net.params[p][1], fresh.params[p][1])
+    # ... with the state after its step 4 carried into the next call
+    x2, y2, w2 = stream(rng, K, 4, 1, 1)
+    a = learner.run(x2, y2, w2, update=False).outputs[1]
+    b = short.run(x2, y2, w2, update=False).outputs[1]
+    np.testing.assert_array_equal(a, b)
+
+
+def test_diverging_trial_is_frozen_and_reported():
+    rng = np.random.default_rng(9)
+    K, T = 3, 8
+    net = lstmlib.build("forget", 1, 1, 1, 2, trials=K, init_range=0.5, seed=6, output="linear")
+    healthy = net.copy()
+    net.params["output"][1] *= 1e200  # ½ (1e200 y)² overflows: trial 1 diverges at step 0
+    bad = net.params["output"][1].copy()
+    x, y, _ = stream(rng, K, T, 1, 1, zeros=False)
+    learner = lstmlib.OnlineLearner(net, lstmlib.Adam(0.01))
+    r = learner.run(x, y)
+    np.testing.assert_array_equal(r.diverged, [False, True, False])
+    np.testing.assert_array_equal(learner.active, [1, -1, 1])
+    np.testing.assert_array_equal(r.steps, [T, 1, T])
+    assert not np.isfinite(r.loss[1, 0]) and np.isnan(r.outputs[1, 1:]).all()
+    np.testing.assert_array_equal(net.params["output"][1], bad)  # no update from a non-finite step
+    assert learner.steps[1] == 0
+    ref = lstmlib.OnlineLearner(healthy, lstmlib.Adam(0.01))
+    ref.run(x, y)
+    for p in PACKED:  # the other trials are untouched by it
+        np.testing.assert_array_equal(net.params[p][[0, 2]], healthy.params[p][[0, 2]])
+    r2 = learner.run(x, y)
+    np.testing.assert_array_equal(r2.steps, [T, 0, T])
+    assert r2.diverged[1]
+
+
+def test_bad_arguments_fail_before_any_work():
+    net = lstmlib.build("peephole", 2, 1, 2, 1, trials=2)
+    with pytest.raises(ValueError, match="cell state"):
+        lstmlib.OnlineLearner(lstmlib.build("rnn", 2, 1, 2, 1), lstmlib.SGD(0.1))
+    with pytest.raises(ValueError, match="cell state"):
+        lstmlib.OnlineLearner(lstmlib.build("forget", 2, 1, forget="zero", input_gate=False), lstmlib.SGD(0.1))
+    for opt in ("sgd", None, lstmlib.SGD):
+        with pytest.raises(ValueError, match="optimizer"):
+            lstmlib.OnlineLearner(net, opt)
+    for every in (0, 1.5, True):
+        with pytest.raises(ValueError, match="update_every"):
+            lstmlib.OnlineLearner(net, lstmlib.SGD(0.1), update_every=every)
+    learner = lstmlib.OnlineLearner(net, lstmlib.SGD(0.1))
+    before = {p: net.params[p].copy() for p in PACKED}
+    x, y = np.zeros((2, 5, 2)), np.zeros((2, 5, 1))
+    bad_calls = [
+        dict(x=np.zeros((3, 5, 2)), target=y),  # trials
+        dict(x=np.zeros((2, 5, 3)), target=y),  # inputs
+        dict(x=x, target=np.zeros((2, 4, 1))),  # time
+        dict(x=x, target=np.zeros((2, 5, 2))),  # outputs
+        dict(x=np.full((2, 5, 2), np.nan), target=y),
+        dict(x=x, target=y, weights=-np.ones(5)),
+        dict(x=x, target=y, weights=np.ones((2, 4))),
+        dict(x=x, target=y, reset=np.zeros(5)),  # not booleans
+        dict(x=x, target=y, reset=np.zeros((2, 4), bool)),
+        dict(x=x, target=y, stop_at_error=0.0),
+        dict(x=x, target=y, stop_at_error=np.nan),
+        dict(x=x, target=y, stop_at_error="0.5"),
+        dict(x=np.zeros((2, 0, 2)), target=np.zeros((2, 0, 1))),
+    ]
+    for kwargs in bad_calls:
+        with pytest.raises(ValueError):
+            learner.run(**kwargs)
+    for p in PACKED:
+        np.testing.assert_array_equal(net.params[p], before[p])
+    assert learner.steps.sum() == 0 and all(not a.any() for a in learner._state + learner._partials)
+
+
+def test_same_seed_same_numbers():
+    def go():
+        rng = np.random.default_rng(11)
+        net = lstmlib.build("peephole", 1, 1, 2, 2, trials=4, seed=12, output="logistic", forget_gate_bias=-2.0)
+        learner = lstmlib.OnlineLearner(net, lstmlib.Momentum(0.05, 0.9), update_every=2)
+        x, y, w = stream(rng, 4, 30, 1, 1)
+        r = learner.run(x, y, w, stop_at_error=0.6)
+        return r, net
+    (r1, n1), (r2, n2) = go(), go()
+    for f in ("outputs", "loss", "error", "steps", "stopped"):
+        np.testing.assert_array_equal(getattr(r1, f), getattr(r2, f))
+    for p in PACKED:
+        np.testing.assert_array_equal(n1.params[p], n2.params[p])
