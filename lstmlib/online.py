@@ -196,6 +196,8 @@ def _per_step(name, a, K, T, dtype):
 
 
 # compiled kernels --------------------------------------------------------------------------------
+# They compile in the engine's _forward_step, _loss_step and _squash_deriv_row: numba's cache does not
+# notice edits to _kernels.py here, so after changing it delete lstmlib/__pycache__/online.*.nbi/.nbc.
 
 @njit(**K_._JIT)
 def _rtrl_step(cfg, t, x, W, P, O, SRC, ACT, S, HS, YC, YOUT, DOUT, live, partials, grads, IG, FG, CO, EY, ES, TMP,

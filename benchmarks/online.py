@@ -1,0 +1,105 @@
+"""Speed of the online RTRL learner (:class:`lstmlib.OnlineLearner`) against the engine's truncated BPTT.
+
+    python benchmarks/online.py            # table
+    python benchmarks/online.py --json     # table, then one JSON object on the last line
+
+Both sides train K = 10 trials side by side, one thread, SGD, a target at every step:
+* online: one weight update per time step (RTRL partials, the Gers 2000/2002 scheme), one call per
+  stream chunk;
+* engine: ``Trainer(batch_size=1, gradient="truncated")`` on sequences of T = 100 steps, one
+  update per sequence (forward, truncated backward pass, update);
+* online/100: the online learner with ``update_every=100`` (the RTRL cost without 99 of the 100
+  optimiser steps).
+Reported: microseconds per trial per step (wall time / (steps x K); the K trials run side by side),
+steps per second per trial, and the ratio online / engine.
+Nets: the Gers 2002 17-weight net (``peephole``, 1 input, 1 block x 1 cell, 1 output, g = h = identity,
+logistic output) and a mid-size ``forget`` net (fully recurrent hidden layer, 4 blocks x 2 cells).
+Each number is the median of several repeats after a warm-up (which also compiles).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+
+for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+
+import numpy as np  # noqa: E402
+
+import lstmlib  # noqa: E402
+
+NETS = {
+    "gers2002 17w": dict(arch="peephole", n_inputs=1, n_outputs=1, n_blocks=1, cells_per_block=1,
+                         cell_input="identity", cell_output="identity", output="logistic",
+                         forget_gate_bias=-2.0, output_gate_bias=2.0),
+    "forget 4x2": dict(arch="forget", n_inputs=2, n_outputs=2, n_blocks=4, cells_per_block=2, output="logistic"),
+}
+
+
+def median_time(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def make(cfg, K, dtype):
+    cfg = dict(cfg)
+    return lstmlib.build(cfg.pop("arch"), trials=K, dtype=dtype, init_range=0.1, seed=0, **cfg)
+
+
+def online_us(cfg, K, dtype, steps, repeats, every=1):
+    net = make(cfg, K, dtype)
+    rng = np.random.default_rng(0)
+    x = (rng.uniform(size=(K, steps, net.layout.n_inputs)) < 0.1).astype(float)
+    y = rng.uniform(size=(K, steps, net.layout.n_outputs))
+    learner = lstmlib.OnlineLearner(net, lstmlib.SGD(1e-3), update_every=every)
+    learner.run(x[:, :100], y[:, :100])
+    return median_time(lambda: learner.run(x, y), repeats) / (steps * K) * 1e6, net.n_weights
+
+
+def engine_us(cfg, K, dtype, T, sequences, repeats):
+    net = make(cfg, K, dtype)
+    rng = np.random.default_rng(0)
+    x = (rng.uniform(size=(K, sequences, T, net.layout.n_inputs)) < 0.1).astype(float)
+    y = rng.uniform(size=(K, sequences, T, net.layout.n_outputs))
+    trainer = lstmlib.Trainer(net, lstmlib.SGD(1e-3), gradient="truncated", batch_size=1)
+    trainer.run(x[:, :2], y[:, :2], loss_at="every")
+    return median_time(lambda: trainer.run(x, y, loss_at="every"), repeats) / (sequences * T * K) * 1e6
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args()
+    K, T = 10, 100
+    print(f"# lstmlib {lstmlib.__version__}, numpy {np.__version__}, {platform.processor() or platform.machine()}, "
+          f"1 thread, K={K} trials side by side")
+    print(f"{'net':<14}{'dtype':<9}{'weights':>8}{'online us':>11}{'steps/s':>11}{'engine us':>11}{'ratio':>7}"
+          f"{'online/100 us':>15}{'ratio':>7}")
+    rows = []
+    for name, cfg in NETS.items():
+        for dtype in ("float64", "float32"):
+            on, nw = online_us(cfg, K, dtype, 20000, args.repeats)
+            en = engine_us(cfg, K, dtype, T, 200, args.repeats)
+            on100, _ = online_us(cfg, K, dtype, 20000, args.repeats, every=T)
+            rows.append({"net": name, "dtype": dtype, "weights": nw, "online_us_per_step": on,
+                         "online_steps_per_s": 1e6 / on, "engine_us_per_step": en, "ratio": on / en,
+                         "online_every100_us_per_step": on100, "ratio_every100": on100 / en})
+            print(f"{name:<14}{dtype:<9}{nw:>8}{on:>11.3f}{1e6 / on:>11,.0f}{en:>11.3f}{on / en:>7.2f}"
+                  f"{on100:>15.3f}{on100 / en:>7.2f}")
+    print("us = microseconds per trial per time step; ratio = online / engine (target: same order).\n"
+          f"online/100: the online learner with update_every={T}, i.e. as many updates as the engine")
+    if args.json:
+        print(json.dumps({"rows": rows}))
+
+
+if __name__ == "__main__":
+    main()
