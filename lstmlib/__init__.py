@@ -4,11 +4,11 @@ from .spec import ARCHITECTURES, ArchSpec, get_spec
 from .layout import Layout
 from .network import Network, build
 from .data import Batch
-from . import experiment, hs97, protocols, report, results, tasks
+from . import experiment, gs01, hs97, languages, protocols, report, results, tasks
 from .training import OPTIMIZERS, SGD, Adam, History, Momentum, Trainer, train
 from .online import OnlineLearner, StreamResult
 
 __version__ = "0.1.0"
 __all__ = ["ARCHITECTURES", "OPTIMIZERS", "Adam", "ArchSpec", "Batch", "History", "Layout", "Momentum", "Network",
-           "SGD", "Trainer", "build", "experiment", "get_spec", "hs97", "protocols", "report", "results", "tasks",
-           "train"]
+           "OnlineLearner", "SGD", "StreamResult", "Trainer", "build", "experiment", "get_spec", "gs01", "hs97",
+           "languages", "protocols", "report", "results", "tasks", "train"]

@@ -164,10 +164,15 @@ class Job:
 
 
 def check_jobs(jobs):
-    """Reject bad jobs before any work starts."""
+    """Reject bad jobs before any work starts.  Besides :class:`Job`, any object with ``name``,
+    ``cost()``, ``check()`` and ``run(progress)`` (e.g. :class:`lstmlib.gs01.LanguageJob`) is a job."""
     for job in jobs:
         if not isinstance(job, Job):
-            raise ValueError(f"expected lstmlib.experiment.Job, got {type(job).__name__}")
+            if not all(callable(getattr(job, m, None)) for m in ("cost", "check", "run")):
+                raise ValueError(f"expected lstmlib.experiment.Job (or an object with cost/check/run), "
+                                 f"got {type(job).__name__}")
+            job.check()
+            continue
         if job.arch not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {job.arch!r}; valid presets: {sorted(ARCHITECTURES)}")
         for name in ("trials", "budget", "n_test"):
@@ -270,8 +275,12 @@ def _worker_init():
         pass
 
 
+def _run(job, progress):
+    return run_job(job, progress=progress) if isinstance(job, Job) else job.run(progress=progress)
+
+
 def _run_in_worker(job, messages):
-    return run_job(job, progress=messages.put)
+    return _run(job, messages.put)
 
 
 def run_jobs(jobs, workers=2, progress=print) -> list[dict]:
@@ -303,7 +312,7 @@ def run_jobs(jobs, workers=2, progress=print) -> list[dict]:
 
     if workers == 1 or len(jobs) == 1:
         for i in order:
-            results[i] = run_job(jobs[i], progress=say)
+            results[i] = _run(jobs[i], say)
             report(i)
         return results
     import multiprocessing as mp
