@@ -33,6 +33,16 @@ last update, with the optimisers of :mod:`lstmlib.training` (``_update_lanes``: 
 across updates (each step's increment computed with that step's weights), as in RTRL.  The forward
 step and the loss are the engine's own ``_forward_step`` and ``_loss_step``; all ``net.trials``
 trials run side by side as lanes (trial index innermost), so a step costs O(weights) per trial.
+
+Many short streams in one call.  The timing tasks of Gers et al. (2002) train on many short
+streams, each from a reset state and each ending at its first wrong step.  With
+``run(..., stop_at_error=tol, resume_at_reset=True)`` the streams can be concatenated (``reset``
+True at each one's first step): a trial that makes an error skips the rest of its stream and
+resumes at the next reset, exactly as if every stream were a call of its own, and
+``StreamResult.segments`` lists where each stream stopped (``record=False`` spares the per-step
+outputs, large for long concatenations).  Steps at which no trial runs cost next to nothing.  A call
+has a fixed cost of some 15-20 µs (argument checks, the compiled kernel's dispatch) besides its
+steps; ``benchmarks/online.py --streams`` measures both ways.
 """
 
 from __future__ import annotations
@@ -40,7 +50,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from . import _kernels as K_
 from ._kernels import (C_, FORGET, G_KIND, H_KIND, HAS_I, HAS_O, I_, NB_, NS_, O_, OUT_X, PEEP, R_, ROW_F,
@@ -52,22 +63,37 @@ __all__ = ["OnlineLearner", "StreamResult"]
 
 @dataclass
 class StreamResult:
-    """What :meth:`OnlineLearner.run` returns, per trial.
+    """What :meth:`OnlineLearner.run` returns for a chunk of T steps.
 
-    ``outputs [trials, T, outputs]``; ``loss [trials, T]`` (w_t ℓ_t, ℓ = ½‖y - target‖² or the
-    cross-entropy, 0 at steps without a target); ``error [trials, T]`` (max |y - target| at steps
-    with a target, else 0).  All three are NaN at steps a trial did not run.  ``steps [trials]``:
-    steps run in this call (the wrong step of a stopped trial and the step at which a trial
-    diverged included); ``stopped``: the trial stopped at a wrong step (``stop_at_error``);
-    ``diverged``: the trial's loss or gradient became non-finite (in this call or earlier); it is
-    frozen."""
+    Per step (``None`` with ``record=False``): ``outputs [trials, T, outputs]`` (the network's
+    dtype); ``loss [trials, T]`` (w_t ℓ_t, ℓ = ½‖y - target‖² or the cross-entropy, 0 at steps
+    without a target); ``error [trials, T]`` (max |y - target| at steps with a target, else 0).  All
+    three are NaN at the steps a trial did not run (stopped or waiting for a reset, paused with
+    ``active = 0``, diverged).
 
-    outputs: np.ndarray
-    loss: np.ndarray
-    error: np.ndarray
+    Per trial: ``steps`` the steps run in this call (the wrong step of a stopped trial and the step
+    at which a trial diverged included); ``stopped``: the trial ends the call stopped at a wrong step
+    (``stop_at_error``; with ``resume_at_reset`` it waits for its next reset step, in a later call if
+    need be); ``diverged``: the trial's loss or gradient became non-finite (in this call or
+    earlier); it is frozen.
+
+    ``segments [trials, n, 2]`` int64: one row ``(start, stop)`` per segment that a trial ran in this
+    call, in order.  A segment starts at a step with ``reset`` (or at the call's first step, where
+    the trial carries on from the previous call) and runs to the next reset; ``start`` is its first
+    step, ``stop`` the step at which it stopped early, its first wrong step (``stop_at_error``) or the
+    step at which the trial diverged, and -1 if it did not stop (it ran to its end or to the end of
+    the call).  Rows past a trial's own segments are ``(-1, -1)``; ``n`` is the most segments any trial
+    ran, at least 1.  With ``resume_at_reset`` and one stream per segment, ``stop`` is the first
+    wrong step of each stream (-1: no wrong step) and the segments a trial did not run (it was
+    paused, or had diverged) have no row."""
+
+    outputs: np.ndarray | None
+    loss: np.ndarray | None
+    error: np.ndarray | None
     steps: np.ndarray
     stopped: np.ndarray
     diverged: np.ndarray
+    segments: np.ndarray
 
 
 class OnlineLearner:
@@ -76,8 +102,13 @@ class OnlineLearner:
     ``optimizer``: :class:`~lstmlib.SGD`, :class:`~lstmlib.Momentum` or :class:`~lstmlib.Adam`
     (one optimiser step per update).  ``update_every``: steps per update (the gradient is summed
     over them).  The network state (s, y, gates) and the partials ∂s/∂w carry over from one
-    :meth:`run` to the next until :meth:`reset`.  ``active`` per trial: 1 training, -1 diverged
-    (frozen, like :class:`~lstmlib.Trainer`).
+    :meth:`run` to the next until :meth:`reset` (or a ``reset`` step).
+
+    ``active [trials]`` int64, per trial: 1 training; 0 paused: the caller may set
+    ``learner.active[k] = 0`` (e.g. for a trial that solved its task), and :meth:`run` then skips
+    trial k entirely (outputs NaN, no state change, no gradient, no update: its weights, optimiser
+    state, state and partials stay as they are) until it is set back to 1; -1 diverged (frozen, like
+    :class:`~lstmlib.Trainer`; a reset does not revive it).
     """
 
     def __init__(self, net, optimizer, update_every=1):
@@ -99,16 +130,19 @@ class OnlineLearner:
         self.steps = np.zeros(K, np.int64)  # optimiser steps per trial
         self.active = np.ones(K, np.int64)
         self._pending = np.zeros(K, np.int64)  # steps summed in grads since the last update
+        self._waiting = np.zeros(K, np.bool_)  # stopped at a wrong step, waiting for a reset (resume_at_reset)
         # s, y, gate activations: slot 0 holds step t-1, slot 1 step t
         self._state = (np.zeros((2, C, K), dt), np.zeros((2, C, K), dt), np.zeros((2, R, K), dt))
         # ∂s/∂W_z, ∂s/∂W_i, ∂s/∂W_f [cell, source, trial]; ∂s/∂p_i, ∂s/∂p_f [cell, cell of block, trial]
         self._partials = tuple(np.zeros(shape, dt) for shape in [(C, NS, K)] * 3 + [(C, S, K)] * 2)
 
     def reset(self, trials=None):
-        """Zero the network state and the partials (all trials, or the given indices)."""
+        """Zero the network state and the partials (all trials, or the given indices); a trial
+        waiting for a reset step (``resume_at_reset``) no longer waits."""
         idx = slice(None) if trials is None else np.asarray(trials)
         for a in self._state + self._partials:
             a[..., idx] = 0.0
+        self._waiting[idx] = False
 
     def zero_grad(self):
         """Discard the gradient accumulated since the last update."""
@@ -123,28 +157,32 @@ class OnlineLearner:
         return {n: np.moveaxis(g, -1, 0) * m for n, g, m in zip(("hidden", "peephole", "output"), self.grads,
                                                               self.masks)}
 
-    def run(self, x, target, weights=None, *, update=True, stop_at_error=None, reset=None) -> StreamResult:
+    def run(self, x, target, weights=None, *, update=True, stop_at_error=None, reset=None, resume_at_reset=False,
+            record=True) -> StreamResult:
         """Run a stream chunk ``x [trials, T, inputs]`` (or ``[T, inputs]`` for all trials) with
         targets ``[trials, T, outputs]`` (or ``[T, outputs]``) and loss weights ``[trials, T]``
         (or ``[T]``; default 1; 0 = no target at that step).
 
-        ``update=False`` only accumulates the gradient (see :attr:`gradient`).  ``stop_at_error=tol``
-        ends a trial's stream at its first step with a target and max |y - target| >= tol: that step
-        is learned from, then the trial is frozen for the rest of the call (its state is that after
-        the step).  ``reset [trials, T]`` (or ``[T]``) booleans: zero the state and partials before
-        that step.  A trial whose loss or gradient turns non-finite stops and is reported
-        (``active = -1``); its weights keep their last finite update."""
+        ``update=False`` only accumulates the gradient (see :attr:`gradient`).  ``reset [trials, T]``
+        (or ``[T]``) booleans: zero the state and partials before that step.  ``stop_at_error=tol``
+        stops a trial at its first wrong step, a step with a target and max |y - target| >= tol (or
+        NaN): that step is learned from, then the trial skips the rest of the call (no forward step,
+        no gradient, no update; outputs, loss and error NaN; its state stays that after the step).
+        With ``resume_at_reset=True`` a stopped trial skips only up to its next ``reset`` step, where
+        it starts afresh (state and partials zeroed as at any reset); if the call ends first, it
+        goes on waiting into the next call (until that reset step, or :meth:`reset`).  So one call over concatenated streams, each beginning with a reset, trains
+        exactly as one call per stream would, and :attr:`StreamResult.segments` gives each stream's
+        first wrong step.  A trial whose loss or gradient turns non-finite stops for good and is
+        reported (``active = -1``); its weights keep their last finite update.  Trials with
+        ``active = 0`` are skipped (see the class).  ``record=False`` does not return the per-step
+        outputs, loss and error (``None``), which saves memory and time on long chunks."""
         net = self.net
         K, L, dt = net.trials, net.layout, net.dtype
-        x = _stream_array("x", x, K, L.n_inputs)
+        x = _stream_input("x", x, K, L.n_inputs)
         T = x.shape[1]
-        target = _stream_array("target", target, K, L.n_outputs, T)
-        if weights is None:
-            weights = np.ones((K, T))
-        weights = _per_step("weights", weights, K, T, float)
-        if np.any(weights < 0) or not np.all(np.isfinite(weights)):
-            raise ValueError("loss weights must be finite and >= 0")
-        reset = np.zeros((K, T), bool) if reset is None else _per_step("reset", reset, K, T, bool)
+        target = _stream_input("target", target, K, L.n_outputs, T)
+        weights = np.ones((1, T)) if weights is None else _per_step("weights", weights, K, T, np.float64)
+        reset = np.zeros((1, T), np.bool_) if reset is None else _per_step("reset", reset, K, T, np.bool_)
         if stop_at_error is None:
             tol = np.inf
         elif isinstance(stop_at_error, bool) or not isinstance(stop_at_error, (int, float, np.floating)) \
@@ -152,47 +190,47 @@ class OnlineLearner:
             raise ValueError(f"stop_at_error must be a finite number > 0 or None, got {stop_at_error!r}")
         else:
             tol = float(stop_at_error)
-        X = np.ascontiguousarray(x.transpose(1, 2, 0), dtype=dt)
-        Y = np.ascontiguousarray(target.transpose(1, 2, 0), dtype=dt)
-        LW = np.ascontiguousarray(weights.T, dtype=dt)
-        RS = np.ascontiguousarray(reset.T)
-        YOUT = np.zeros((T, L.n_outputs, K), dt)
-        out_loss = np.zeros((T, K))
-        out_err = np.zeros((T, K))
+        bad = _bad_input(x, target, weights)
+        if bad:
+            raise ValueError(("x contains non-finite values", "target contains non-finite values",
+                              "loss weights must be finite and >= 0")[bad - 1])
+        resume, record = bool(resume_at_reset), bool(record)
+        n = T if record else 0
+        outputs, loss, error = np.empty((K, n, L.n_outputs), dt), np.empty((K, n)), np.empty((K, n))
         ran = np.zeros(K, np.int64)
-        stopped = np.zeros(K, np.bool_)
+        stopped = self._waiting.copy() if resume else np.zeros(K, np.bool_)
         master = net.kernel_master()
         opt = K_.OPT_CODES[self.optimizer.code] if update else 0
-        _run_stream(self.cfg, master, self.masks, X, Y, LW, RS, tol, opt, self.optimizer.hyper(),
-                    self.update_every, self.steps, self.active, self._pending, self.opt_state, self._state,
-                    self._partials, self.grads, YOUT, out_loss, out_err, ran, stopped, dt.type)
+        segments = _run_stream(self.cfg, master, self.masks, x, target, weights, reset, tol, resume, record, opt,
+                               self.optimizer.hyper(), self.update_every, self.steps, self.active, self._pending,
+                               self.opt_state, self._state, self._partials, self.grads, outputs, loss, error, ran,
+                               stopped)
         net.load_kernel_params(master)
-        return StreamResult(np.moveaxis(YOUT, -1, 0).copy(), out_loss.T.copy(), out_err.T.copy(), ran, stopped,
-                            self.active == -1)
+        self._waiting[:] = stopped & resume
+        if not record:
+            outputs = loss = error = None
+        return StreamResult(outputs, loss, error, ran, stopped, self.active == -1, segments)
 
 
-def _stream_array(name, a, K, F, T=None):
-    a = np.asarray(a, dtype=float)
-    if a.ndim == 2:
-        a = np.broadcast_to(a, (K,) + a.shape)
-    if a.ndim != 3 or a.shape[0] != K or a.shape[2] != F or a.shape[1] < 1 or (T is not None and a.shape[1] != T):
+def _stream_input(name, a, K, F, T=None):
+    """``a [K, T, F]`` or ``[T, F]`` as a C-contiguous float64 array ``[K, T, F]`` or ``[1, T, F]`` (no
+    copy if it is one already)."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[0] != K) or a.shape[-1] != F or a.shape[-2] < 1 \
+            or (T is not None and a.shape[-2] != T):
         raise ValueError(f"{name} must have shape [trials={K}, time{'' if T is None else '=' + str(T)}, {F}] "
-                         f"(or [time, {F}]), got {np.shape(a)}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains non-finite values")
-    return a
+                         f"(or [time, {F}]), got {a.shape}")
+    return np.ascontiguousarray(a.reshape(-1, a.shape[-2], F))
 
 
 def _per_step(name, a, K, T, dtype):
+    """``a [K, T]`` or ``[T]`` as a C-contiguous array ``[K, T]`` or ``[1, T]`` of ``dtype``."""
     a = np.asarray(a)
-    if dtype is bool and a.dtype != np.bool_:
+    if dtype is np.bool_ and a.dtype != np.bool_:
         raise ValueError(f"{name} must be booleans, got {a.dtype}")
-    a = a.astype(dtype)
-    if a.ndim == 1:
-        a = np.broadcast_to(a, (K,) + a.shape)
-    if a.shape != (K, T):
+    if a.shape not in ((T,), (K, T)):
         raise ValueError(f"{name} must have shape [trials={K}, time={T}] (or [time]), got {a.shape}")
-    return a
+    return np.ascontiguousarray(a.reshape(-1, T), dtype=dtype)
 
 
 # compiled kernels --------------------------------------------------------------------------------
@@ -353,18 +391,66 @@ def _update_lanes(kind, hyper, c1, c2, due, all_due, W, G, M, V, mask):
                         G[p, q, l] = 0.0
 
 
+def _scalar_type(a):
+    """The scalar type of array ``a``'s dtype, as a callable (``F`` of the engine's kernels); compiled
+    code only.  Deriving it inside the kernel keeps a type object out of :func:`_run_stream`'s
+    arguments, whose dispatch would otherwise type it in Python at every call."""
+
+
+@overload(_scalar_type, inline="always")
+def _scalar_type_impl(a):
+    if a.dtype == types.float32:
+        return lambda a: np.float32
+    return lambda a: np.float64
+
+
+@njit(fastmath={"reassoc"}, **K_._JIT)
+def _bad_input(x, target, weights):
+    """0 if x and target are finite and the loss weights finite and >= 0, else 1, 2 or 3 for the
+    first argument that is not.  Each is one pass that vectorises: v - v is 0 for a finite v, else
+    NaN, and a sum of zeros is 0 in any order ("reassoc" allows the reordering, nothing else)."""
+    a = x.ravel()
+    nf = 0.0
+    for i in range(a.size):
+        nf += a[i] - a[i]
+    if nf != 0.0:
+        return 1
+    a = target.ravel()
+    for i in range(a.size):
+        nf += a[i] - a[i]
+    if nf != 0.0:
+        return 2
+    a = weights.ravel()
+    n_neg = 0
+    for i in range(a.size):
+        nf += a[i] - a[i]
+        n_neg += a[i] < 0.0
+    return 3 if nf != 0.0 or n_neg > 0 else 0
+
+
 @njit(**K_._JIT)
-def _run_stream(cfg, params, masks, X, Y, LW, RS, tol, opt_kind, hyper, every, steps, active, pending, opt_state,
-                state, partials, grads, YOUT, out_loss, out_err, ran, stopped, F):
-    """Run T steps of a stream for all lanes (= trials): X [T, I, L], Y [T, O, L], LW [T, L] loss
-    weights, RS [T, L] resets.  Updates params, optimiser state, network state, partials, grads in
-    place; writes YOUT [T, O, L], out_loss/out_err [T, L] (NaN where a lane did not run), ran [L]
-    and stopped [L]."""
+def _run_stream(cfg, params, masks, x, target, weights, reset, tol, resume, record, opt_kind, hyper, every, steps,
+                active, pending, opt_state, state, partials, grads, out_y, out_loss, out_err, ran, stopped):
+    """Run T steps of a stream for all lanes (= trials): x [K or 1, T, I], target [K or 1, T, O]
+    (float64), weights [K or 1, T] loss weights, reset [K or 1, T] (a first axis of 1: the same for
+    every lane).  Updates params, optimiser state, network state, partials, grads in place; writes
+    out_y [K, T, O], out_loss/out_err [K, T] (if record; NaN where a lane did not run), ran [K] and
+    stopped [K] (on entry: the lanes that wait for a reset, all False unless resume).  Returns the
+    segments [K, n, 2] (see StreamResult)."""
     W, P, O = params
     S, YC, ACT = state
-    C, NB, O_n, R, NS = cfg[C_], cfg[NB_], cfg[O_], cfg[R_], cfg[NS_]
-    T, _, L = X.shape
+    F = _scalar_type(W)
+    C, NB, I, O_n, R, NS = cfg[C_], cfg[NB_], cfg[I_], cfg[O_], cfg[R_], cfg[NS_]
+    L = active.shape[0]
+    T = x.shape[1]
+    # lane l reads row l of an input with K rows, row 0 of one with a single row
+    sx, sy = (1 if x.shape[0] > 1 else 0), (1 if target.shape[0] > 1 else 0)
+    sw, sr = (1 if weights.shape[0] > 1 else 0), (1 if reset.shape[0] > 1 else 0)
     dt = W.dtype
+    XT = np.zeros((I, L), dt)  # x(t), target(t) in lane layout
+    YT = np.zeros((O_n, L), dt)
+    YO = np.zeros((1, O_n, L), dt)  # y(t) and dL/dnet_out(t)
+    DOUT = np.zeros((1, O_n, L), dt)
     SRC = np.zeros((2, NS, L), dt)
     HS = np.zeros((2, C, L), dt)
     NET = np.zeros((1, R, L), dt)
@@ -374,7 +460,6 @@ def _run_stream(cfg, params, masks, X, Y, LW, RS, tol, opt_kind, hyper, every, s
     EY = np.zeros((C, L), dt)
     ES = np.zeros((C, L), dt)
     TMP = np.zeros(L, dt)
-    DOUT = np.zeros((T, O_n, L), dt)
     w = np.zeros(L, dt)
     lane_loss = np.zeros(L)
     lane_err = np.zeros(L)
@@ -383,51 +468,86 @@ def _run_stream(cfg, params, masks, X, Y, LW, RS, tol, opt_kind, hyper, every, s
     c2 = np.ones(L)
     live = np.zeros(L, np.bool_)
     due = np.zeros(L, np.int64)
+    # segments: at most one per reset after step 0, plus one from step 0; any_reset[t]: in some lane
+    n_seg = 1
+    any_reset = np.zeros(T, np.bool_)
+    for r in range(reset.shape[0]):
+        n = 1
+        for t in range(1, T):
+            n += reset[r, t]
+            any_reset[t] |= reset[r, t]
+        n_seg = max(n_seg, n)
+    seg = np.full((L, n_seg, 2), -1, np.int64)
+    n_run = np.zeros(L, np.int64)  # segments run so far per lane
     for l in range(L):
-        live[l] = active[l] == 1
-    for t in range(T):
+        live[l] = active[l] == 1 and not stopped[l]
+    t = -1
+    while t + 1 < T:
+        t += 1
+        # resets: a waiting lane resumes; a running lane starts afresh (and a new segment)
         n_live = 0
         for l in range(L):
-            n_live += live[l]
-        if n_live == 0:
-            for l in range(L):
-                out_loss[t, l] = np.nan
-                out_err[t, l] = np.nan
-                for k in range(O_n):
-                    YOUT[t, k, l] = np.nan
+            rs = reset[l * sr, t]
+            if rs and resume and stopped[l] and active[l] == 1:
+                stopped[l] = False
+                live[l] = True
+            if live[l]:
+                if rs:
+                    for a in (S, YC):
+                        for c in range(C):
+                            a[0, c, l] = 0.0
+                    for r in range(R):
+                        ACT[0, r, l] = 0.0
+                    for a in partials:
+                        for p in range(a.shape[0]):
+                            for q in range(a.shape[1]):
+                                a[p, q, l] = 0.0
+                if rs or t == 0:
+                    seg[l, n_run[l], 0] = t
+                    n_run[l] += 1
+                n_live += 1
+        if n_live == 0:  # skip to the next step at which a lane may resume (or to the end)
+            t_end = t + 1
+            while t_end < T and not (resume and any_reset[t_end]):
+                t_end += 1
+            if record:
+                for l in range(L):
+                    for u in range(t, t_end):
+                        out_loss[l, u] = np.nan
+                        out_err[l, u] = np.nan
+                        for k in range(O_n):
+                            out_y[l, u, k] = np.nan
+            t = t_end - 1
             continue
         for l in range(L):
-            if RS[t, l] and live[l]:
-                for a in (S, YC):
-                    for c in range(C):
-                        a[0, c, l] = 0.0
-                for r in range(R):
-                    ACT[0, r, l] = 0.0
-                for a in partials:
-                    for p in range(a.shape[0]):
-                        for q in range(a.shape[1]):
-                            a[p, q, l] = 0.0
-        K_._forward_step(cfg, t, 1, 0, 0, 1, X[t], W, W, P, O, SRC, NET, ACT, S, HS, YC, YOUT, IG, FG, F)
-        for l in range(L):
-            w[l] = LW[t, l] if live[l] else F(0.0)
+            for j in range(I):
+                XT[j, l] = x[l * sx, t, j]
+            for k in range(O_n):
+                YT[k, l] = target[l * sy, t, k]
+            w[l] = weights[l * sw, t] if live[l] else F(0.0)
             lane_loss[l] = 0.0
             lane_err[l] = 0.0
-        K_._loss_step(cfg, t, Y[t], w, YOUT, DOUT, lane_loss, lane_err)
-        _rtrl_step(cfg, t, X[t], W, P, O, SRC, ACT, S, HS, YC, YOUT, DOUT, live, partials, grads, IG, FG, CO, EY, ES,
+        K_._forward_step(cfg, 0, 1, 0, 0, 1, XT, W, W, P, O, SRC, NET, ACT, S, HS, YC, YO, IG, FG, F)
+        K_._loss_step(cfg, 0, YT, w, YO, DOUT, lane_loss, lane_err)
+        _rtrl_step(cfg, 0, XT, W, P, O, SRC, ACT, S, HS, YC, YO, DOUT, live, partials, grads, IG, FG, CO, EY, ES,
                    TMP, F)
         for l in range(L):
             if live[l]:
                 ran[l] += 1
-                out_loss[t, l] = lane_loss[l]
-                out_err[t, l] = lane_err[l]
+                if record:
+                    out_loss[l, t] = lane_loss[l]
+                    out_err[l, t] = lane_err[l]
+                    for k in range(O_n):
+                        out_y[l, t, k] = YO[0, k, l]
                 if not np.isfinite(lane_loss[l]):
                     active[l] = -1
                     live[l] = False
-            else:
-                out_loss[t, l] = np.nan
-                out_err[t, l] = np.nan
+                    seg[l, n_run[l] - 1, 1] = t
+            elif record:
+                out_loss[l, t] = np.nan
+                out_err[l, t] = np.nan
                 for k in range(O_n):
-                    YOUT[t, k, l] = np.nan
+                    out_y[l, t, k] = np.nan
         if opt_kind != 0:
             n_due = 0
             for l in range(L):
@@ -450,6 +570,7 @@ def _run_stream(cfg, params, masks, X, Y, LW, RS, tol, opt_kind, hyper, every, s
                             active[l] = -1
                             live[l] = False
                             due[l] = 0
+                            seg[l, n_run[l] - 1, 1] = t
                 all_due = True
                 for l in range(L):
                     all_due = all_due and due[l] == 1
@@ -465,7 +586,8 @@ def _run_stream(cfg, params, masks, X, Y, LW, RS, tol, opt_kind, hyper, every, s
                     if live[l]:
                         a[0, r, l] = a[1, r, l]
         for l in range(L):
-            if live[l] and LW[t, l] != 0.0 and lane_err[l] >= tol:
+            if live[l] and w[l] != 0.0 and not (lane_err[l] < tol):
                 stopped[l] = True
                 live[l] = False
-
+                seg[l, n_run[l] - 1, 1] = t
+    return seg

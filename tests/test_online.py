@@ -365,3 +365,202 @@ def test_same_seed_same_numbers():
         np.testing.assert_array_equal(getattr(r1, f), getattr(r2, f))
     for p in PACKED:
         np.testing.assert_array_equal(n1.params[p], n2.params[p])
+
+
+# many streams in one call (resume_at_reset) ---------------------------------------------------------------
+
+def concatenated_streams(rng, K, T, tol_scale=1.0):
+    """Random streams for K trials cut into segments of different lengths per trial (reset at each
+    segment's first step); returns x, y, w, reset and each trial's segment boundaries."""
+    x, y, w = stream(rng, K, T, 1, 1)
+    y *= tol_scale
+    reset = np.zeros((K, T), bool)
+    bounds = []
+    for k in range(K):
+        cuts = np.cumsum(rng.integers(1, 9, size=T))
+        starts = np.concatenate([[0], cuts[cuts < T]])
+        reset[k, starts] = True
+        bounds.append(list(zip(starts, np.append(starts[1:], T))))
+    return x, y, w, reset, bounds
+
+
+def per_stream_reference(net, opt, every, x, y, w, bounds, tol):
+    """Each trial alone (a one-trial copy of its network), one run(stop_at_error) call per segment:
+    its per-step outputs, loss and error (NaN where not run), segments, learner and network."""
+    K, T = w.shape
+    out = {f: np.full((K, T), np.nan) for f in ("outputs", "loss", "error")}
+    segs, refs = [], []
+    for k in range(K):
+        learner = lstmlib.OnlineLearner(net.trial(k).copy(), opt, update_every=every)
+        rows = []
+        for a, b in bounds[k]:
+            first = np.zeros(b - a, bool)
+            first[0] = True
+            r = learner.run(x[k:k + 1, a:b], y[k:k + 1, a:b], w[k:k + 1, a:b], stop_at_error=tol, reset=first)
+            out["outputs"][k, a:b] = r.outputs[0, :, 0]
+            out["loss"][k, a:b], out["error"][k, a:b] = r.loss[0], r.error[0]
+            stop = np.flatnonzero(r.error[0] >= tol)
+            rows.append((a, a + stop[0] if len(stop) else -1))
+        segs.append(rows)
+        refs.append(learner)
+    return out, segs, refs
+
+
+@pytest.mark.parametrize("opt,every", [(lstmlib.Momentum(0.05, 0.9), 1), (lstmlib.Adam(0.02), 1),
+                                       (lstmlib.Adam(0.02), 3)])
+def test_resume_at_reset_trains_as_one_call_per_stream(opt, every):
+    """Concatenated streams of different lengths, reset at each one's first step: one call with
+    resume_at_reset gives the weights, optimiser state, per-step outputs/loss/error and segments of
+    one stop_at_error call per stream; so do three calls cut anywhere (a stopped trial waits across
+    calls)."""
+    rng = np.random.default_rng(12)
+    K, T, tol = 4, 120, 0.45
+    net = lstmlib.build("peephole", 1, 1, 1, 2, trials=K, init_range=0.5, seed=9, output="logistic",
+                        forget_gate_bias=-1.0)
+    x, y, w, reset, bounds = concatenated_streams(rng, K, T)
+    ref, ref_segs, refs = per_stream_reference(net, opt, every, x, y, w, bounds, tol)
+    stops = [s for rows in ref_segs for _, s in rows]
+    assert 10 < sum(s >= 0 for s in stops) < len(stops) - 10  # streams that stop, streams that run through
+    for cuts in ([0, T], [0, 37, 38, 90, T]):
+        trained = net.copy()
+        learner = lstmlib.OnlineLearner(trained, opt, update_every=every)
+        parts = [learner.run(x[:, a:b], y[:, a:b], w[:, a:b], reset=reset[:, a:b], stop_at_error=tol,
+                             resume_at_reset=True) for a, b in zip(cuts[:-1], cuts[1:])]
+        for f in ("outputs", "loss", "error"):
+            got = np.concatenate([getattr(r, f) for r in parts], axis=1)
+            np.testing.assert_array_equal(got[..., 0] if f == "outputs" else got, ref[f], err_msg=f)
+        np.testing.assert_array_equal(sum(r.steps for r in parts), [(~np.isnan(ref["loss"][k])).sum()
+                                                                      for k in range(K)])
+        for k in range(K):
+            for p in PACKED:
+                np.testing.assert_array_equal(trained.params[p][k], refs[k].net.params[p][0], err_msg=p)
+            for a, b in zip(learner.opt_state, refs[k].opt_state):
+                np.testing.assert_array_equal(a[..., k], b[..., 0])
+            assert learner.steps[k] == refs[k].steps[0]
+            assert learner.steps[k] > 0
+            if len(cuts) == 2:  # segments: one row per stream, (start, first wrong step or -1)
+                seg = parts[0].segments[k]
+                n = len(ref_segs[k])
+                np.testing.assert_array_equal(seg[:n], ref_segs[k])
+                np.testing.assert_array_equal(seg[n:], -1)
+            np.testing.assert_array_equal(parts[-1].stopped[k], ref_segs[k][-1][1] >= 0)
+    # trials really differ in their segments
+    assert len({len(b) for b in bounds}) > 1
+
+
+def test_segments_and_record_false():
+    rng = np.random.default_rng(13)
+    K, T, tol = 3, 60, 0.45
+    net = lstmlib.build("peephole", 1, 1, 1, 1, trials=K, init_range=0.5, seed=2, output="logistic")
+    x, y, w, reset, bounds = concatenated_streams(rng, K, T)
+    a, b = net.copy(), net.copy()
+    ra = lstmlib.OnlineLearner(a, lstmlib.Adam(0.01)).run(x, y, w, reset=reset, stop_at_error=tol,
+                                                          resume_at_reset=True)
+    rb = lstmlib.OnlineLearner(b, lstmlib.Adam(0.01)).run(x, y, w, reset=reset, stop_at_error=tol,
+                                                          resume_at_reset=True, record=False)
+    assert rb.outputs is None and rb.loss is None and rb.error is None
+    np.testing.assert_array_equal(ra.segments, rb.segments)
+    np.testing.assert_array_equal(ra.steps, rb.steps)
+    for p in PACKED:
+        np.testing.assert_array_equal(a.params[p], b.params[p])
+    # the segments are those the per-step error implies: each trial's first wrong step per segment
+    assert ra.segments.shape == (K, max(len(bk) for bk in bounds), 2)
+    for k in range(K):
+        for (start, stop), (s, e) in zip(ra.segments[k], bounds[k]):
+            assert start == s
+            wrong = np.flatnonzero((w[k, s:e] > 0) & (ra.error[k, s:e] >= tol))
+            assert stop == (s + wrong[0] if len(wrong) else -1)
+            if stop >= 0:
+                assert np.isnan(ra.error[k, stop + 1:e]).all() and np.isnan(ra.outputs[k, stop + 1:e]).all()
+    # without resume_at_reset a trial stops for the rest of the call at its first wrong step
+    c = net.copy()
+    rc = lstmlib.OnlineLearner(c, lstmlib.Adam(0.01)).run(x, y, w, reset=reset, stop_at_error=tol)
+    for k in range(K):
+        n = np.flatnonzero(ra.segments[k, :, 1] >= 0)[0]
+        stop = ra.segments[k, n, 1]
+        np.testing.assert_array_equal(rc.segments[k, :n + 1], ra.segments[k, :n + 1])
+        assert (rc.segments[k, n + 1:] == -1).all()
+        assert rc.stopped[k] and rc.steps[k] == stop + 1 and np.isnan(rc.error[k, stop + 1:]).all()
+    # no reset: one segment from step 0
+    rd = lstmlib.OnlineLearner(net.copy(), lstmlib.SGD(0.1)).run(x, y, w)
+    np.testing.assert_array_equal(rd.segments, [[[0, -1]]] * K)
+
+
+def test_paused_trial_is_not_processed():
+    """active = 0 (set by the caller): the trial is skipped and nothing of it changes; the other
+    trials train as they would without it; set back to 1 it carries on."""
+    rng = np.random.default_rng(14)
+    K, T, tol = 3, 40, 0.45
+    x, y, w, reset, _ = concatenated_streams(rng, K, T)
+
+    def prepared():  # some state, partials, gradient and optimiser state for every trial
+        net = lstmlib.build("peephole", 1, 1, 1, 2, trials=K, init_range=0.5, seed=3, output="logistic")
+        learner = lstmlib.OnlineLearner(net, lstmlib.Momentum(0.05, 0.9))
+        learner.run(x[:, :7], y[:, :7], w[:, :7])
+        learner.run(x[:, 7:12], y[:, 7:12], w[:, 7:12], update=False)
+        return net, learner
+
+    free_net, free = prepared()
+    free.run(x, y, w, reset=reset, stop_at_error=tol, resume_at_reset=True)
+    net, learner = prepared()
+    # what a trial carries (slot 1 of the state arrays is the kernel's scratch)
+    carried = tuple(a[:1] for a in learner._state) + learner._partials + learner.grads + learner.opt_state
+    kept = [a[..., 1].copy() for a in carried]
+    assert all(np.abs(a).max() > 0 for a in kept[:-6] + kept[-6::2])  # (not Adam's second moments)
+    params = {p: net.params[p][1].copy() for p in PACKED}
+    learner.active[1] = 0
+    r = learner.run(x, y, w, reset=reset, stop_at_error=tol, resume_at_reset=True)
+    assert r.steps[1] == 0 and not r.stopped[1] and not r.diverged[1]
+    assert np.isnan(r.outputs[1]).all() and np.isnan(r.error[1]).all() and (r.segments[1] == -1).all()
+    for a, b in zip(carried, kept):
+        np.testing.assert_array_equal(a[..., 1], b)
+    for p in PACKED:
+        np.testing.assert_array_equal(net.params[p][1], params[p])
+        np.testing.assert_array_equal(net.params[p][[0, 2]], free_net.params[p][[0, 2]])
+    assert learner.steps[1] == 7 and (learner.steps[[0, 2]] > 7).all()
+    learner.active[1] = 1
+    r = learner.run(x, y, w, reset=reset, stop_at_error=tol, resume_at_reset=True)
+    assert r.steps[1] > 0 and np.abs(net.params["hidden"][1] - params["hidden"]).max() > 0
+
+
+def test_diverged_trial_is_not_revived_by_a_reset():
+    rng = np.random.default_rng(15)
+    K, T = 2, 30
+    net = lstmlib.build("forget", 1, 1, 1, 2, trials=K, init_range=0.5, seed=6, output="linear")
+    net.params["output"][1] *= 1e200
+    x, y, _ = stream(rng, K, T, 1, 1, zeros=False)
+    reset = np.zeros(T, bool)
+    reset[::5] = True
+    learner = lstmlib.OnlineLearner(net, lstmlib.SGD(0.01))
+    r = learner.run(x, y, reset=reset, stop_at_error=1e300, resume_at_reset=True)
+    np.testing.assert_array_equal(r.diverged, [False, True])
+    assert r.steps[1] == 1 and not r.stopped[1] and np.isnan(r.error[1, 1:]).all()
+    np.testing.assert_array_equal(r.segments[1, 0], [0, 0])  # its one segment, stopped by the divergence
+    assert (r.segments[1, 1:] == -1).all()
+    np.testing.assert_array_equal(r.segments[0], [[s, -1] for s in range(0, T, 5)])
+
+
+def test_waiting_trial_resumes_at_a_reset_in_a_later_call_or_after_reset():
+    rng = np.random.default_rng(16)
+    net = lstmlib.build("peephole", 1, 1, 1, 1, trials=2, init_range=0.5, seed=5, output="logistic")
+    x, y, w = stream(rng, 2, 6, 1, 1, zeros=False)
+    y[0, 1] = 5.0  # trial 0 is wrong at step 1
+    learner = lstmlib.OnlineLearner(net, lstmlib.SGD(0.1))
+    r = learner.run(x, y, w, stop_at_error=1.0, resume_at_reset=True)
+    np.testing.assert_array_equal(r.stopped, [True, False])
+    np.testing.assert_array_equal(r.segments, [[[0, 1]], [[0, -1]]])
+    r = learner.run(x, y * 0, w, stop_at_error=1.0, resume_at_reset=True)  # no reset: trial 0 still waits
+    np.testing.assert_array_equal(r.steps, [0, 6])
+    assert r.stopped[0] and np.isnan(r.error[0]).all()
+    reset = np.zeros(6, bool)
+    reset[3] = True
+    r = learner.run(x, y * 0, w, stop_at_error=1.0, resume_at_reset=True, reset=reset)
+    np.testing.assert_array_equal(r.steps, [3, 6])
+    np.testing.assert_array_equal(r.segments, [[[3, -1], [-1, -1]], [[0, -1], [3, -1]]])
+    learner.run(x, y, w, stop_at_error=1.0, resume_at_reset=True)
+    assert learner.run(x, y * 0, w, stop_at_error=1.0, resume_at_reset=True).steps[0] == 0
+    learner.reset()  # no longer waits
+    assert learner.run(x, y * 0, w, stop_at_error=1.0, resume_at_reset=True).steps[0] == 6
+    # without resume_at_reset every active trial runs from the call's first step, as before
+    learner.run(x, y, w, stop_at_error=1.0, resume_at_reset=True)
+    assert learner.run(x, y * 0, w, stop_at_error=1.0).steps[0] == 6
