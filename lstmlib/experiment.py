@@ -305,8 +305,9 @@ def run_jobs(jobs, workers=2, progress=print) -> list[dict]:
 
     def report(i):
         r = results[i]
-        solved = [t["sequences"] for t in r["trials"] if t["status"] == "solved"]
-        med = f", median {int(np.median(solved)):,} sequences" if solved else ""
+        unit = "streams" if "streams" in r["trials"][0] else "sequences"  # timing jobs count training streams
+        solved = [t[unit] for t in r["trials"] if t["status"] == "solved"]
+        med = f", median {int(np.median(solved)):,} {unit}" if solved else ""
         say(f"[{time.perf_counter() - t0:7.1f}s] done {r['job']}: {len(solved)}/{len(r['trials'])} solved{med} "
             f"({r['wall_time_s']:.1f} s)")
 

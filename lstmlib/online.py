@@ -158,7 +158,7 @@ class OnlineLearner:
                                                               self.masks)}
 
     def run(self, x, target, weights=None, *, update=True, stop_at_error=None, reset=None, resume_at_reset=False,
-            record=True) -> StreamResult:
+            record=True, lengths=None) -> StreamResult:
         """Run a stream chunk ``x [trials, T, inputs]`` (or ``[T, inputs]`` for all trials) with
         targets ``[trials, T, outputs]`` (or ``[T, outputs]``) and loss weights ``[trials, T]``
         (or ``[T]``; default 1; 0 = no target at that step).
@@ -175,7 +175,10 @@ class OnlineLearner:
         first wrong step.  A trial whose loss or gradient turns non-finite stops for good and is
         reported (``active = -1``); its weights keep their last finite update.  Trials with
         ``active = 0`` are skipped (see the class).  ``record=False`` does not return the per-step
-        outputs, loss and error (``None``), which saves memory and time on long chunks."""
+        outputs, loss and error (``None``), which saves memory and time on long chunks.
+        ``lengths [trials]``: trial k's stream ends after ``lengths[k]`` steps (default T); the padding
+        after it is not run at all (no forward step and, unlike a step with zero loss weight, no
+        optimiser step)."""
         net = self.net
         K, L, dt = net.trials, net.layout, net.dtype
         x = _stream_input("x", x, K, L.n_inputs)
@@ -194,6 +197,14 @@ class OnlineLearner:
         if bad:
             raise ValueError(("x contains non-finite values", "target contains non-finite values",
                               "loss weights must be finite and >= 0")[bad - 1])
+        if lengths is None:
+            lengths = np.full(K, T, np.int64)
+        else:
+            lengths = np.asarray(lengths)
+            if lengths.shape != (K,) or not np.issubdtype(lengths.dtype, np.integer) or lengths.min() < 0 \
+                    or lengths.max() > T:
+                raise ValueError(f"lengths must be {K} integers in [0, T={T}], got {lengths!r}")
+            lengths = lengths.astype(np.int64)
         resume, record = bool(resume_at_reset), bool(record)
         n = T if record else 0
         outputs, loss, error = np.empty((K, n, L.n_outputs), dt), np.empty((K, n)), np.empty((K, n))
@@ -204,7 +215,7 @@ class OnlineLearner:
         segments = _run_stream(self.cfg, master, self.masks, x, target, weights, reset, tol, resume, record, opt,
                                self.optimizer.hyper(), self.update_every, self.steps, self.active, self._pending,
                                self.opt_state, self._state, self._partials, self.grads, outputs, loss, error, ran,
-                               stopped)
+                               stopped, lengths)
         net.load_kernel_params(master)
         self._waiting[:] = stopped & resume
         if not record:
@@ -430,7 +441,7 @@ def _bad_input(x, target, weights):
 
 @njit(**K_._JIT)
 def _run_stream(cfg, params, masks, x, target, weights, reset, tol, resume, record, opt_kind, hyper, every, steps,
-                active, pending, opt_state, state, partials, grads, out_y, out_loss, out_err, ran, stopped):
+                active, pending, opt_state, state, partials, grads, out_y, out_loss, out_err, ran, stopped, lengths):
     """Run T steps of a stream for all lanes (= trials): x [K or 1, T, I], target [K or 1, T, O]
     (float64), weights [K or 1, T] loss weights, reset [K or 1, T] (a first axis of 1: the same for
     every lane).  Updates params, optimiser state, network state, partials, grads in place; writes
@@ -487,6 +498,9 @@ def _run_stream(cfg, params, masks, x, target, weights, reset, tol, resume, reco
         # resets: a waiting lane resumes; a running lane starts afresh (and a new segment)
         n_live = 0
         for l in range(L):
+            if t >= lengths[l]:  # past the end of this lane's stream: never run again in this call
+                live[l] = False
+                continue
             rs = reset[l * sr, t]
             if rs and resume and stopped[l] and active[l] == 1:
                 stopped[l] = False

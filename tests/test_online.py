@@ -564,3 +564,28 @@ def test_waiting_trial_resumes_at_a_reset_in_a_later_call_or_after_reset():
     # without resume_at_reset every active trial runs from the call's first step, as before
     learner.run(x, y, w, stop_at_error=1.0, resume_at_reset=True)
     assert learner.run(x, y * 0, w, stop_at_error=1.0).steps[0] == 6
+
+
+def test_lengths_end_each_trials_stream_without_running_the_padding():
+    """A trial's stream ends after lengths[k] steps: the padding gets no forward step and no optimiser
+    step (a zero-weight step would still move Adam's or momentum's weights)."""
+    rng = np.random.default_rng(8)
+    net = lstmlib.build("peephole", 2, 1, 1, 2, trials=3, init_range=0.5, seed=2)
+    x, y = rng.normal(size=(3, 30, 2)), rng.uniform(size=(3, 30, 1))
+    lengths = np.array([30, 17, 4])
+    for opt in (lstmlib.Momentum(0.05, 0.9), lstmlib.Adam(0.01)):
+        whole = net.copy()
+        r = online.OnlineLearner(whole, opt).run(x, y, lengths=lengths)
+        assert r.steps.tolist() == lengths.tolist()
+        for k in range(3):
+            one = net.trial(k)
+            online.OnlineLearner(one, opt).run(x[k:k + 1, :lengths[k]], y[k:k + 1, :lengths[k]])
+            for name in one.params:
+                np.testing.assert_array_equal(whole.params[name][k], one.params[name][0])
+            assert np.isnan(r.outputs[k, lengths[k]:]).all()
+        # without lengths the zero-weight padding would still change the weights of trial 2
+        padded = net.copy()
+        online.OnlineLearner(padded, opt).run(x, y, np.arange(30)[None, :] < lengths[:, None])
+        assert not np.array_equal(padded.params["hidden"][2], whole.params["hidden"][2])
+    with pytest.raises(ValueError, match="lengths"):
+        online.OnlineLearner(net.copy(), lstmlib.SGD(0.1)).run(x, y, lengths=np.array([31, 1, 1]))
