@@ -201,7 +201,7 @@ class _OnlineTrials:
     def __init__(self, net, protocol):
         self.net, self.p = net, protocol
         self.learner = OnlineLearner(net, protocol.make_optimizer())
-        self.batched = not bool(getattr(protocol.task, "continual", True) is False)  # NMSD resets inside a stream
+        self.batched = getattr(protocol.task, "continual", True)  # NMSD resets the net inside a stream
 
     @property
     def active(self):
@@ -458,8 +458,8 @@ def claim_verdict(protocol, by_arch) -> str:
             return "not run"
         if min(peep["solved"] / peep["trials"], nopeep["solved"] / nopeep["trials"]) >= 0.5:
             return "reproduced"
-        return "partly" if peep["solved"] and nopeep["solved"] else "not reproduced"
-    return "reproduced" if peep["solved"] else "not reproduced"
+        return "partly" if peep["solved"] and nopeep["solved"] else "not reproduced at this budget"
+    return "reproduced" if peep["solved"] else "not reproduced at this budget"
 
 
 def scorecard_rows(summaries, protocols, scale_text, chapter="timing") -> list:

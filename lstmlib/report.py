@@ -204,7 +204,7 @@ def plot_learning_curves(records, protocols, ax_width=3.8):
             for t in r["trials"]:
                 c = np.array([[np.nan if v is None else v for v in row] for row in t["curve"]], float).reshape(-1, 3)
                 ax.plot(c[:, 0], c[:, 2], color=ARCH_COLOURS.get(r["arch"], "k"), lw=0.8, alpha=0.6,
-                        label=((labels or {}).get(r["arch"]) or label(r["arch"])) if t["trial"] == 0 else None)
+                        label=label(r["arch"]) if t["trial"] == 0 else None)
                 for row in c:
                     for k, v in zip(("protocol", "arch", "trial", "sequences", "loss", "fraction_correct"),
                                     (key, r["arch"], t["trial"], int(row[0]), row[1], row[2])):

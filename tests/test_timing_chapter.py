@@ -28,7 +28,7 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     glued = {o["metadata"]["scrapbook"]["name"]: set(o["data"]) for o in outputs
              if o.get("metadata", {}).get("scrapbook", {}).get("name", "").startswith("fig_")}
     names = {"timing_examples", "timing_streams", "timing_curves", "timing_trace_msd10", "timing_trace_msd49",
-             "timing_trace_gts"}
+             "timing_trace_gts", "timing_trace_pfg"}
     assert set(glued) == {f"fig_{n}" for n in names}
     assert all("application/papermill.record/image/png" in d for d in glued.values())
     assert not [o for o in outputs if "image/png" in o.get("data", {})]
