@@ -43,6 +43,7 @@ for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA
 import numpy as np  # noqa: E402
 
 import lstmlib  # noqa: E402
+from engine import median_time  # noqa: E402  (the sibling benchmark; run as python benchmarks/online.py)
 
 NETS = {
     "gers2002 17w": dict(arch="peephole", n_inputs=1, n_outputs=1, n_blocks=1, cells_per_block=1,
@@ -52,13 +53,6 @@ NETS = {
 }
 
 
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def make(cfg, K, dtype):

@@ -30,6 +30,75 @@ from .training import SGD, track_weights, train
 MAIN_ARCHITECTURES = ("rnn", "vanilla", "forget", "peephole")
 
 
+def derive_seed(seed, *parts) -> int:
+    """A seed derived from a chapter's seed and names (row, architecture, purpose): the same numbers
+    whatever the order or the process in which jobs run."""
+    return zlib.crc32("/".join(map(str, (seed,) + parts)).encode())
+
+
+def matched_rnn(n_inputs, n_outputs, target_weights, *, trials=1, seed=0, **common):
+    """The plain RNN with the fewest fully recurrent tanh units whose weight count reaches
+    ``target_weights`` (the weight-matched baseline of every chapter); ``common``: :func:`build` options."""
+    units = 1
+    while build("rnn", n_inputs, n_outputs, units, 1, **common).n_weights < target_weights:
+        units += 1
+    return build("rnn", n_inputs, n_outputs, units, 1, trials=trials, seed=seed, **common)
+
+
+def network_from_weights(make, record, trials=None):
+    """The trained networks of a record's ``trials`` (indices; default all), in that order:
+    ``make(arch, K)`` builds K untrained networks of the record's architecture, and the record's final
+    weights are copied in."""
+    recorded = record["trials"]
+    trials = list(range(len(recorded))) if trials is None else list(trials)
+    for k in trials:
+        if not 0 <= k < len(recorded):
+            raise ValueError(f"trial must lie in [0, {len(recorded)}), got {k!r}")
+    net = make(record["arch"], len(trials))
+    for name in recorded[trials[0]]["weights"]:
+        net[name] = np.stack([np.asarray(recorded[k]["weights"][name], dtype=float) for k in trials])
+    return net
+
+
+def parse_names(value, what):
+    """A list of names from a list, or from the comma-separated string (or bare number) that papermill's
+    ``-p experiments 4,3c`` passes; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str):
+        value = [v for v in value.replace("[", " ").replace("]", " ").replace('"', " ").replace("'", " ")
+                 .replace(",", " ").split()]
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ValueError(f"{what} must be None, a non-empty list or a comma-separated string, got {value!r}")
+    return [str(v) for v in value]
+
+
+@dataclass(frozen=True)
+class ChapterJob:
+    """What the jobs of the later chapters share: ``trials`` trials of ``arch`` on ``protocol`` (anything
+    with a ``key``), at most ``budget`` training items each.  A subclass adds ``cost()``, ``check()`` and
+    ``run(progress)``, and :func:`run_jobs` runs it like a :class:`Job`."""
+
+    protocol: object
+    arch: str
+    trials: int
+    budget: int
+    seed: int = 0
+
+    @property
+    def name(self) -> str:
+        return f"{self.protocol.key}/{self.arch}"
+
+
+def check_counts(owner, **counts):
+    """Each count must be a positive integer; the error names ``owner`` and the count."""
+    for name, v in counts.items():
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{owner}: {name} must be a positive integer, got {v!r}")
+
+
 @dataclass(frozen=True)
 class Stop:
     """A stopping rule, as data (so that a job can be sent to a worker process and written to a results file).
@@ -120,11 +189,8 @@ def network_for(protocol: Protocol, arch: str, trials: int, seed: int):
     task = protocol.task
     common = dict(output=protocol.output, biased=protocol.biased, init_range=protocol.init_range)
     if arch == "rnn":
-        target = network_for(protocol, "vanilla", 1, 0).n_weights
-        units = 1
-        while build("rnn", task.n_inputs, task.n_outputs, units, 1, **common).n_weights < target:
-            units += 1
-        return build("rnn", task.n_inputs, task.n_outputs, units, 1, trials=trials, seed=seed, **common)
+        return matched_rnn(task.n_inputs, task.n_outputs, network_for(protocol, "vanilla", 1, 0).n_weights,
+                           trials=trials, seed=seed, **common)
     spec = ARCHITECTURES[arch]
     gate_biases = {"input_gate_bias": protocol.input_gate_bias if spec.input_gate else None,
                    "output_gate_bias": protocol.output_gate_bias if spec.output_gate else None,
@@ -151,12 +217,9 @@ class Job:
     def seeds(self) -> dict:
         """Seeds derived from (seed, protocol, arch); the final test set depends on (seed, protocol) only,
         so every architecture is tested on the same sequences."""
-        def derive(*parts):
-            return zlib.crc32("/".join(map(str, (self.seed,) + parts)).encode())
-        return {"init": derive(self.protocol.key, self.arch, "init"),
-                "train": derive(self.protocol.key, self.arch, "train"),
-                "rule": derive(self.protocol.key, self.arch, "rule"),
-                "test": derive(self.protocol.key, "test")}
+        key, arch, seed = self.protocol.key, self.arch, self.seed
+        return {"init": derive_seed(seed, key, arch, "init"), "train": derive_seed(seed, key, arch, "train"),
+                "rule": derive_seed(seed, key, arch, "rule"), "test": derive_seed(seed, key, "test")}
 
     def cost(self) -> float:
         """Rough cost (trial-steps at the full budget) used to schedule long jobs first."""
@@ -175,10 +238,7 @@ def check_jobs(jobs):
             continue
         if job.arch not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {job.arch!r}; valid presets: {sorted(ARCHITECTURES)}")
-        for name in ("trials", "budget", "n_test"):
-            v = getattr(job, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{job.name}: {name} must be a positive integer, got {v!r}")
+        check_counts(job.name, trials=job.trials, budget=job.budget, n_test=job.n_test)
     names = [j.name for j in jobs]
     if len(set(names)) != len(names):
         raise ValueError(f"duplicate jobs: {sorted({n for n in names if names.count(n) > 1})}")
@@ -224,13 +284,7 @@ def run_job(job: Job, progress=None, curve_points=120) -> dict:
 def network_from_record(protocol: Protocol, record: dict, trial: int):
     """The trained network of one trial, rebuilt from a :func:`run_job` record (e.g. read back from a
     results file), for traces and further tests."""
-    trials = record["trials"]
-    if not 0 <= trial < len(trials):
-        raise ValueError(f"trial must lie in [0, {len(trials)}), got {trial!r}")
-    net = network_for(protocol, record["arch"], 1, 0)
-    for name, value in trials[trial]["weights"].items():
-        net[name] = np.asarray(value, dtype=float)[None]
-    return net
+    return network_from_weights(lambda arch, K: network_for(protocol, arch, K, 0), record, [trial])
 
 
 def weight_growth(protocol: Protocol, arch: str, trials: int, sequences: int, every: int, names, seed=0) -> dict:

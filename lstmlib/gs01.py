@@ -25,11 +25,12 @@ What is fixed here, and why:
 from __future__ import annotations
 
 import time
-import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .experiment import (MAIN_ARCHITECTURES, ChapterJob, _downsample, check_counts, derive_seed, matched_rnn,
+                         network_from_weights, parse_names)
 from .languages import CountingLanguage, generalisation, training_set_accepted
 from .network import build
 from .spec import ARCHITECTURES
@@ -141,36 +142,20 @@ def network_for(protocol: LanguageProtocol, arch: str, trials: int, seed: int):
     common = dict(output="logistic", output_from=protocol.output_from, loss=protocol.loss,
                   init_range=protocol.init_range)
     if arch == "rnn":
-        target = network_for(protocol, "vanilla", 1, 0).n_weights
-        units = 1
-        while build("rnn", lang.n_inputs, lang.n_outputs, units, 1, **common).n_weights < target:
-            units += 1
-        return build("rnn", lang.n_inputs, lang.n_outputs, units, 1, trials=trials, seed=seed, **common)
+        return matched_rnn(lang.n_inputs, lang.n_outputs, network_for(protocol, "vanilla", 1, 0).n_weights,
+                           trials=trials, seed=seed, **common)
     extra = {"forget_gate_bias": protocol.forget_gate_bias} if ARCHITECTURES[arch].forget_gate else {}
     return build(arch, lang.n_inputs, lang.n_outputs, protocol.n_blocks, protocol.cells_per_block,
                  trials=trials, seed=seed, **extra, **common)
 
 
-@dataclass(frozen=True)
-class LanguageJob:
-    """``trials`` trials of ``arch`` on ``protocol``, ``budget`` training strings each; runs in
-    :func:`lstmlib.experiment.run_jobs`."""
-
-    protocol: LanguageProtocol
-    arch: str
-    trials: int
-    budget: int
-    seed: int = 0
-
-    @property
-    def name(self) -> str:
-        return f"{self.protocol.key}/{self.arch}"
+class LanguageJob(ChapterJob):
+    """``trials`` trials of ``arch`` on a :class:`LanguageProtocol`, ``budget`` training strings each;
+    runs in :func:`lstmlib.experiment.run_jobs`."""
 
     def seeds(self) -> dict:
-        def derive(*parts):
-            return zlib.crc32("/".join(map(str, (self.seed,) + parts)).encode())
-        return {"init": derive(self.protocol.key, self.arch, "init"),
-                "train": derive(self.protocol.key, self.arch, "train")}
+        key, arch = self.protocol.key, self.arch
+        return {"init": derive_seed(self.seed, key, arch, "init"), "train": derive_seed(self.seed, key, arch, "train")}
 
     def cost(self) -> float:
         lo, hi = self.protocol.train_range
@@ -179,10 +164,7 @@ class LanguageJob:
     def check(self):
         if self.arch not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {self.arch!r}; valid presets: {sorted(ARCHITECTURES)}")
-        for name in ("trials", "budget"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{self.name}: {name} must be a positive integer, got {v!r}")
+        check_counts(self.name, trials=self.trials, budget=self.budget)
 
     def run(self, progress=None) -> dict:
         return run_job(self, progress)
@@ -205,8 +187,7 @@ def run_job(job: LanguageJob, progress=None) -> dict:
         new = np.flatnonzero((solved_at < 0) & training_set_accepted(trained, lang, p.train_range))
         if new.size:
             solved_at[new] = seen[0]
-            from .languages import _subset
-            up_to_at_solution[new] = generalisation(_subset(trained, new), lang, p.n_max)["up_to"]
+            up_to_at_solution[new] = generalisation(trained.subset(new), lang, p.n_max)["up_to"]
 
     say = None if progress is None else (lambda line: progress(f"{job.name}: {line}"))
     t0 = time.perf_counter()
@@ -214,7 +195,6 @@ def run_job(job: LanguageJob, progress=None) -> dict:
                  tolerance=0.5, seed=seeds["train"], progress=say, progress_every=60.0, after_chunk=check)
     final = generalisation(net, lang, p.n_max)
     final_train = training_set_accepted(net, lang, p.train_range)
-    from .experiment import _downsample
     seqs, loss, frac = hist.curve_arrays()
     trials = []
     for k in range(K):
@@ -235,22 +215,12 @@ def run_job(job: LanguageJob, progress=None) -> dict:
 
 def network_from_record(protocol: LanguageProtocol, record: dict, trial: int):
     """The trained network of one trial of a :func:`run_job` record."""
-    trials = record["trials"]
-    if not 0 <= trial < len(trials):
-        raise ValueError(f"trial must lie in [0, {len(trials)}), got {trial!r}")
-    net = network_for(protocol, record["arch"], 1, 0)
-    for name, value in trials[trial]["weights"].items():
-        net[name] = np.asarray(value, dtype=float)[None]
-    return net
+    return network_from_weights(lambda arch, K: network_for(protocol, arch, K, 0), record, [trial])
 
 
 def networks_from_record(protocol: LanguageProtocol, record: dict):
     """All trained trials of a :func:`run_job` record as one network (trial k = the record's trial k)."""
-    trials = record["trials"]
-    net = network_for(protocol, record["arch"], len(trials), 0)
-    for name in net.layout.names():
-        net[name] = np.stack([np.asarray(t["weights"][name], dtype=float) for t in trials])
-    return net
+    return network_from_weights(lambda arch, K: network_for(protocol, arch, K, 0), record)
 
 
 def summarise(record) -> dict:
@@ -322,11 +292,6 @@ def learning_rule_variants(protocol: LanguageProtocol) -> dict:
     return out
 
 
-def _names(value, what):
-    from .hs97 import _names as names
-    return names(value, what)
-
-
 def jobs_for(scale="default", languages=None, architectures=None, trials=None, budget=None, seed=0, n_max=None,
              train_max=None, optimizer=None, lr=None):
     """The jobs of a languages run, validated before any work starts: ``(jobs, protocols)``.
@@ -335,14 +300,13 @@ def jobs_for(scale="default", languages=None, architectures=None, trials=None, b
     ``architectures``: None for the four main ones.  ``trials``/``budget``: override the scale's.
     ``n_max``: the scan's upper end (scale default).  ``train_max``: train on n ∈ [1, train_max]
     (default 10).  ``optimizer`` ("adam", "momentum", "sgd") and ``lr`` override the protocol's."""
-    from .experiment import MAIN_ARCHITECTURES
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; valid: {list(SCALES)}")
-    keys = list(SCALES[scale]) if languages is None else _names(languages, "languages")
+    keys = list(SCALES[scale]) if languages is None else parse_names(languages, "languages")
     for k in keys:
         if k not in PROTOCOLS:
             raise ValueError(f"unknown language {k!r}; valid: {list(PROTOCOLS)}")
-    archs = list(MAIN_ARCHITECTURES) if architectures is None else _names(architectures, "architectures")
+    archs = list(MAIN_ARCHITECTURES) if architectures is None else parse_names(architectures, "architectures")
     for a in archs:
         if a not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {a!r}; valid presets: {sorted(ARCHITECTURES)}")

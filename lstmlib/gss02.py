@@ -29,11 +29,11 @@ each training stream (cut at its first wrong step, found by a forward pass), one
 from __future__ import annotations
 
 import time
-import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .experiment import ChapterJob, check_counts, derive_seed, matched_rnn, network_from_weights, parse_names
 from .network import build
 from .online import OnlineLearner
 from .spec import ARCHITECTURES
@@ -140,11 +140,8 @@ def network_for(protocol: TimingProtocol, arch: str, trials: int, seed: int):
     task = protocol.task
     common = dict(output=task.output, init_range=protocol.init_range)
     if arch == "rnn":
-        target = network_for(protocol, "peephole", 1, 0).n_weights
-        units = 1
-        while build("rnn", task.n_inputs, task.n_outputs, units, 1, **common).n_weights < target:
-            units += 1
-        return build("rnn", task.n_inputs, task.n_outputs, units, 1, trials=trials, seed=seed, **common)
+        return matched_rnn(task.n_inputs, task.n_outputs, network_for(protocol, "peephole", 1, 0).n_weights,
+                           trials=trials, seed=seed, **common)
     if arch not in _SPEC_CHANGES:
         raise ValueError(f"unknown architecture {arch!r}; valid: {list(TIMING_ARCHITECTURES)}")
     base = "peephole" if arch == "nfg" else arch
@@ -155,26 +152,14 @@ def network_for(protocol: TimingProtocol, arch: str, trials: int, seed: int):
     return build(spec, task.n_inputs, task.n_outputs, 1, 1, trials=trials, seed=seed, **biases, **common)
 
 
-@dataclass(frozen=True)
-class TimingJob:
-    """``trials`` trials of ``arch`` on ``protocol``, at most ``budget`` training streams each."""
-
-    protocol: TimingProtocol
-    arch: str
-    trials: int
-    budget: int
-    seed: int = 0
-
-    @property
-    def name(self) -> str:
-        return f"{self.protocol.key}/{self.arch}"
+class TimingJob(ChapterJob):
+    """``trials`` trials of ``arch`` on a :class:`TimingProtocol`, at most ``budget`` training streams
+    each; runs in :func:`lstmlib.experiment.run_jobs`."""
 
     def seeds(self) -> dict:
-        def derive(*parts):
-            return zlib.crc32("/".join(map(str, (self.seed,) + parts)).encode())
-        return {"init": derive(self.protocol.key, self.arch, "init"),
-                "train": derive(self.protocol.key, self.arch, "train"),
-                "test": derive(self.protocol.key, "test")}
+        key, arch, seed = self.protocol.key, self.arch, self.seed
+        return {"init": derive_seed(seed, key, arch, "init"), "train": derive_seed(seed, key, arch, "train"),
+                "test": derive_seed(seed, key, "test")}
 
     def cost(self) -> float:
         return self.trials * self.budget * 20.0  # streams end at their first error: short, early on
@@ -182,10 +167,7 @@ class TimingJob:
     def check(self):
         if self.arch not in TIMING_ARCHITECTURES:
             raise ValueError(f"unknown architecture {self.arch!r}; valid: {list(TIMING_ARCHITECTURES)}")
-        for name in ("trials", "budget"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{self.name}: {name} must be a positive integer, got {v!r}")
+        check_counts(self.name, trials=self.trials, budget=self.budget)
 
     def run(self, progress=None) -> dict:
         return run_job(self, progress)
@@ -386,13 +368,7 @@ def run_job(job: TimingJob, progress=None, curve_points=100) -> dict:
 
 def network_from_record(protocol, record, trial):
     """The trained network of one trial of a :func:`run_job` record."""
-    trials = record["trials"]
-    if not 0 <= trial < len(trials):
-        raise ValueError(f"trial must lie in [0, {len(trials)}), got {trial!r}")
-    net = network_for(protocol, record["arch"], 1, 0)
-    for name, value in trials[trial]["weights"].items():
-        net[name] = np.asarray(value, dtype=float)[None]
-    return net
+    return network_from_weights(lambda arch, K: network_for(protocol, arch, K, 0), record, [trial])
 
 
 def summarise(record) -> dict:
@@ -412,14 +388,13 @@ def summarise(record) -> dict:
 def jobs_for(scale="default", experiments=None, architectures=None, trials=None, budget=None, seed=0, rule="fast"):
     """The jobs of a timing run, validated before any work starts: ``(jobs, protocols)``.  ``rule``: a
     key of :data:`RULES` ("fast" or "paper")."""
-    from .hs97 import _names
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; valid: {list(SCALES)}")
-    keys = list(SCALES[scale]) if experiments is None else _names(experiments, "experiments")
+    keys = list(SCALES[scale]) if experiments is None else parse_names(experiments, "experiments")
     for k in keys:
         if k not in PROTOCOLS:
             raise ValueError(f"unknown experiment {k!r}; valid: {list(PROTOCOLS)}")
-    archs = list(TIMING_ARCHITECTURES) if architectures is None else _names(architectures, "architectures")
+    archs = list(TIMING_ARCHITECTURES) if architectures is None else parse_names(architectures, "architectures")
     for a in archs:
         if a not in TIMING_ARCHITECTURES:
             raise ValueError(f"unknown architecture {a!r}; valid: {list(TIMING_ARCHITECTURES)}")

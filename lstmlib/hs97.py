@@ -22,7 +22,7 @@ What the paper leaves open, and what is used here:
 
 from __future__ import annotations
 
-from .experiment import Protocol, Stop
+from .experiment import Protocol, Stop, parse_names
 from .tasks import Adding1997, Multiplication, TwoSequence
 
 _EXP3 = dict(n_blocks=3, cells_per_block=1, input_gate_bias=(-1.0, -3.0, -5.0),
@@ -117,21 +117,6 @@ def with_T(protocol: Protocol, T: int) -> Protocol:
     return protocol.replace(key=key, title=title, task=task, budget=budget, paper={})
 
 
-def _names(value, what):
-    """A list of names from a list, or from the comma-separated string (or bare number) that papermill's
-    ``-p experiments 4,3c`` passes."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
-    if isinstance(value, str):
-        value = [v for v in value.replace("[", " ").replace("]", " ").replace('"', " ").replace("'", " ")
-                 .replace(",", " ").split()]
-    if not isinstance(value, (list, tuple)) or not value:
-        raise ValueError(f"{what} must be None, a non-empty list or a comma-separated string, got {value!r}")
-    return [str(v) for v in value]
-
-
 def jobs_for(scale="default", experiments=None, T=None, architectures=None, trials=None, budget=None, seed=0,
              forget_gate_bias=None):
     """The jobs of a noisy-recall run, validated before any work starts.
@@ -149,7 +134,7 @@ def jobs_for(scale="default", experiments=None, T=None, architectures=None, tria
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; valid: {list(SCALES)}")
     plan = SCALES[scale]
-    experiments = _names(experiments, "experiments")
+    experiments = parse_names(experiments, "experiments")
     if experiments is None:
         keys = list(plan)
     else:
@@ -164,7 +149,7 @@ def jobs_for(scale="default", experiments=None, T=None, architectures=None, tria
     keys = list(dict.fromkeys(keys))
     if T is not None and (isinstance(T, bool) or not isinstance(T, int) or T < 20):
         raise ValueError(f"T must be None or an integer >= 20 (the adding task's minimum), got {T!r}")
-    archs = list(MAIN_ARCHITECTURES) if architectures is None else _names(architectures, "architectures")
+    archs = list(MAIN_ARCHITECTURES) if architectures is None else parse_names(architectures, "architectures")
     for a in archs:
         if a not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {a!r}; valid presets: {sorted(ARCHITECTURES)}")
@@ -203,7 +188,7 @@ def lag_plan(scale="default", lengths=None, sequences=None):
     ``lengths`` as a list or a comma-separated string.  Bad values raise before any work starts."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; valid: {list(SCALES)}")
-    names = _names(lengths, "lag_lengths") if lengths is not None else (["20", "40"] if scale == "tiny"
+    names = parse_names(lengths, "lag_lengths") if lengths is not None else (["20", "40"] if scale == "tiny"
                                                                         else ["100", "200", "500"])
     if not all(t.isdigit() and int(t) >= 20 for t in names):
         raise ValueError(f"lag_lengths must be integers of at least 20, got {lengths!r}")

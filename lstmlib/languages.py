@@ -225,7 +225,7 @@ def generalisation(net, language, n_max=1000, start=None, max_steps=2_000_000) -
         hi = min(n_max, max(lo + 7, lo + lo // 4), lo + max(1, max_steps // language.length(lo)) - 1)
         ns = np.arange(lo, hi + 1)
         x, target, lengths = language.encode(ns)
-        sub = _subset(net, active)
+        sub = net if active.size == K else net.subset(active)
         y = sub.forward(x, lengths)
         ok = accepted(y, np.broadcast_to(target, y.shape), np.broadcast_to(lengths, y.shape[:2]))  # [k, b]
         failed = ~ok.all(axis=1)
@@ -234,11 +234,3 @@ def generalisation(net, language, n_max=1000, start=None, max_steps=2_000_000) -
         lo = hi + 1
     up_to = np.where(first_failure < 0, n_max, first_failure - 1)
     return {"up_to": up_to, "first_failure": first_failure, "n_max": int(n_max), "start": int(start)}
-
-
-def _subset(net, trials):
-    """A network holding the given trials of ``net`` (shares nothing with it)."""
-    from .network import Network
-    if len(trials) == net.trials:
-        return net
-    return Network(net.layout, {n: p[trials] for n, p in net.params.items()}, net.output, net.loss)

@@ -122,7 +122,14 @@ class Network:
         """A one-trial network holding the parameters of trial k."""
         if not 0 <= k < self.trials:
             raise ValueError(f"trial index {k} out of range [0, {self.trials})")
-        return Network(self.layout, {n: p[k:k + 1] for n, p in self.params.items()}, self.output, self.loss)
+        return self.subset([k])
+
+    def subset(self, trials) -> "Network":
+        """A network holding copies of the parameters of ``trials`` (indices, in that order)."""
+        trials = np.asarray(trials, dtype=np.int64)
+        if trials.ndim != 1 or trials.size == 0 or trials.min() < 0 or trials.max() >= self.trials:
+            raise ValueError(f"trials must be indices in [0, {self.trials}), got {trials!r}")
+        return Network(self.layout, {n: p[trials] for n, p in self.params.items()}, self.output, self.loss)
 
     def __repr__(self):
         L = self.layout

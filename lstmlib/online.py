@@ -249,6 +249,22 @@ def _per_step(name, a, K, T, dtype):
 # notice edits to _kernels.py here, so after changing it delete lstmlib/__pycache__/online.*.nbi/.nbc.
 
 @njit(**K_._JIT)
+def _gate_partials(c, c0, k, row, p, PG, PGP, CO, SRC, S, ES, gW, gP, peep, NS, S_blk, L):
+    """Cell c's partials with respect to one gate of its block (input: CO row k = 2, weights row
+    ``row``, peephole row p = 0; forget: 3, its row, 1), advanced one step, and their gradient terms:
+    ∂s_c/∂W_g[j] = f ∂s_c/∂W_g[j] + CO[k] u_j, and for the block's peepholes the same with s_c'(t-1)."""
+    for j in range(NS):
+        for l in range(L):
+            PG[c, j, l] = CO[0, c, l] * PG[c, j, l] + CO[k, c, l] * SRC[1, j, l]
+            gW[row, j, l] += ES[c, l] * PG[c, j, l]
+    if peep:
+        for m in range(S_blk):
+            for l in range(L):
+                PGP[c, m, l] = CO[0, c, l] * PGP[c, m, l] + CO[k, c, l] * S[0, c0 + m, l]
+                gP[p, c0 + m, l] += ES[c, l] * PGP[c, m, l]
+
+
+@njit(**K_._JIT)
 def _rtrl_step(cfg, t, x, W, P, O, SRC, ACT, S, HS, YC, YOUT, DOUT, live, partials, grads, IG, FG, CO, EY, ES, TMP,
                F):
     """Partials ∂s/∂w and the step's gradient (added to ``grads``) after ``_forward_step`` wrote step t
@@ -317,25 +333,9 @@ def _rtrl_step(cfg, t, x, W, P, O, SRC, ACT, S, HS, YC, YOUT, DOUT, live, partia
                     PZ[c, j, l] = CO[0, c, l] * PZ[c, j, l] + CO[1, c, l] * SRC[1, j, l]
                     gW[c, j, l] += ES[c, l] * PZ[c, j, l]
             if has_i:
-                for j in range(NS):
-                    for l in range(L):
-                        PI[c, j, l] = CO[0, c, l] * PI[c, j, l] + CO[2, c, l] * SRC[1, j, l]
-                        gW[row_i + b, j, l] += ES[c, l] * PI[c, j, l]
-                if peep:
-                    for m in range(S_blk):
-                        for l in range(L):
-                            PIP[c, m, l] = CO[0, c, l] * PIP[c, m, l] + CO[2, c, l] * S[0, c0 + m, l]
-                            gP[0, c0 + m, l] += ES[c, l] * PIP[c, m, l]
+                _gate_partials(c, c0, 2, row_i + b, 0, PI, PIP, CO, SRC, S, ES, gW, gP, peep, NS, S_blk, L)
             if forget == 1:
-                for j in range(NS):
-                    for l in range(L):
-                        PF[c, j, l] = CO[0, c, l] * PF[c, j, l] + CO[3, c, l] * SRC[1, j, l]
-                        gW[row_f + b, j, l] += ES[c, l] * PF[c, j, l]
-                if peep:
-                    for m in range(S_blk):
-                        for l in range(L):
-                            PFP[c, m, l] = CO[0, c, l] * PFP[c, m, l] + CO[3, c, l] * S[0, c0 + m, l]
-                            gP[1, c0 + m, l] += ES[c, l] * PFP[c, m, l]
+                _gate_partials(c, c0, 3, row_f + b, 1, PF, PFP, CO, SRC, S, ES, gW, gP, peep, NS, S_blk, L)
 
 
 @njit(**K_._JIT)

@@ -233,6 +233,26 @@ def plot_test_errors(records, protocols, ax_width=3.8):
                        ["status", "test_wrong", "test_n"])
 
 
+#: A legend to the right of its panel (the trace figures' panels share their x axis).
+_LEGEND_OUTSIDE = dict(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+
+
+def _gate_panel(ax, tr, length, data, legend):
+    """Every gate of every block of a one-trial :meth:`Network.trace` over ``length`` steps, on ``ax``
+    (solid input, dotted forget, dashed output gate); columns ``<gate>_block<b>`` go into ``data``."""
+    for g in ("input_gate", "forget_gate", "output_gate"):
+        if g not in tr:
+            continue
+        for b in range(tr[g].shape[-1]):
+            a = tr[g][0, 0, :length, b]
+            ax.plot(np.arange(length), a, lw=1, ls={"input_gate": "-", "forget_gate": ":", "output_gate": "--"}[g],
+                    label=f"{g.replace('_', ' ')}, block {b}")
+            data[f"{g}_block{b}"] = a
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_ylabel("gate")
+    ax.legend(**legend)
+
+
 def plot_trace(net, x, length, target=None, input_labels=None, title=""):
     """How one trained network (``net`` with one trial) processes one sequence ``x [time, inputs]`` of
     ``length`` steps: inputs, cell states s(t), gate activations and the output, one panel each,
@@ -257,15 +277,7 @@ def plot_trace(net, x, length, target=None, input_labels=None, title=""):
     axes[1].legend(fontsize=7, loc="upper left", ncol=2)
     axes[1].set_ylabel("cell state s(t)")
     if gates:
-        for g in gates:
-            for b in range(tr[g].shape[-1]):
-                a = tr[g][0, 0, :length, b]
-                axes[2].plot(t, a, lw=1, ls={"input_gate": "-", "forget_gate": ":", "output_gate": "--"}[g],
-                             label=f"{g.replace('_', ' ')}, block {b}")
-                data[f"{g}_block{b}"] = a
-        axes[2].set_ylim(-0.05, 1.05)
-        axes[2].legend(fontsize=7, loc="upper left", ncol=2)
-        axes[2].set_ylabel("gate")
+        _gate_panel(axes[2], tr, length, data, dict(fontsize=7, loc="upper left", ncol=2))
     y = tr["outputs"][0, 0, :length]
     for o in range(y.shape[-1]):
         axes[-1].plot(t, y[:, o], lw=1, label="output" if y.shape[-1] == 1 else f"output {o}")
@@ -318,7 +330,7 @@ def plot_symbol_trace(net, x, length, target, input_symbols, output_symbols, tit
         m = read == i
         axes[0].plot(t[m], np.zeros(m.sum()), "|", ms=12, label=sym)
     axes[0].set_yticks([])
-    outside = dict(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    outside = _LEGEND_OUTSIDE
     axes[0].legend(title="symbol read", title_fontsize=7, **outside)
     for c in range(tr["states"].shape[-1]):
         s = tr["states"][0, 0, :length, c]
@@ -328,15 +340,7 @@ def plot_symbol_trace(net, x, length, target, input_symbols, output_symbols, tit
     axes[1].legend(**outside)
     axes[1].set_ylabel("cell state s(t)")
     if gates:
-        for g in gates:
-            for b in range(tr[g].shape[-1]):
-                a = tr[g][0, 0, :length, b]
-                axes[2].plot(t, a, lw=1, ls={"input_gate": "-", "forget_gate": ":", "output_gate": "--"}[g],
-                             label=f"{g.replace('_', ' ')}, block {b}")
-                data[f"{g}_block{b}"] = a
-        axes[2].set_ylim(-0.05, 1.05)
-        axes[2].legend(**outside)
-        axes[2].set_ylabel("gate")
+        _gate_panel(axes[2], tr, length, data, outside)
     y = tr["outputs"][0, 0, :length]
     for o, sym in enumerate(output_symbols):
         line, = axes[-1].plot(t, y[:, o], lw=1, label=f"P(next = {sym})")
@@ -403,7 +407,7 @@ def plot_stream_trace(net, x, target, weights, length, title="", tolerance=None)
     gates = [g for g in ("input_gate", "forget_gate", "output_gate") if g in tr]
     fig, axes = plt.subplots(3 + bool(gates), 1, figsize=(9, 6.5), sharex=True,
                              gridspec_kw={"height_ratios": [0.6, 1] + ([1] if gates else []) + [1.3]})
-    outside = dict(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    outside = _LEGEND_OUTSIDE
     data = {"t": t, "input": x[:length, 0]}
     axes[0].plot(t, x[:length, 0], lw=0.8, color="0.3")
     axes[0].set_ylabel("input")
@@ -413,14 +417,7 @@ def plot_stream_trace(net, x, target, weights, length, title="", tolerance=None)
     axes[1].set_ylabel("cell state s(t)")
     axes[1].legend(**outside)
     if gates:
-        for g in gates:
-            a = tr[g][0, 0, :length, 0]
-            data[g] = a
-            axes[2].plot(t, a, lw=1, ls={"input_gate": "-", "forget_gate": ":", "output_gate": "--"}[g],
-                         label=g.replace("_", " "))
-        axes[2].set_ylim(-0.05, 1.05)
-        axes[2].set_ylabel("gate")
-        axes[2].legend(**outside)
+        _gate_panel(axes[2], tr, length, data, outside)
     y = tr["outputs"][0, 0, :length, 0]
     judged = np.asarray(weights)[:length] > 0
     tgt = np.asarray(target)[:length, 0]

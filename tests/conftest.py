@@ -28,3 +28,54 @@ CASES = [(name, out) for name in lstmlib.ARCHITECTURES for out in ("logistic", "
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+# chapters run end to end through papermill ---------------------------------------------------
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+def run_chapter(chapter, tmp_path, **parameters):
+    """Run ``notebooks/<chapter>.ipynb`` at the tiny scale (results and figures under ``tmp_path``);
+    returns the executed notebook."""
+    import nbformat
+    import papermill
+    out = tmp_path / "out.ipynb"
+    params = {"scale": "tiny", "results_dir": str(tmp_path / "results"), "figures_dir": str(tmp_path / "figures"),
+              "workers": 1, **parameters}
+    papermill.execute_notebook(str(ROOT / "notebooks" / f"{chapter}.ipynb"), str(out), parameters=params,
+                               kernel_name="python3", cwd=str(ROOT / "notebooks"), progress_bar=False)
+    return nbformat.read(out, as_version=4)
+
+
+def glued_figures(nb):
+    """Names of the figures glued in an executed notebook -> their data formats; also asserts that no
+    figure is shown inline as well (each appears once, as a numbered figure)."""
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if "image/png" in o.get("data", {})]
+    return {o["metadata"]["scrapbook"]["name"]: set(o["data"]) for o in outputs
+            if o.get("metadata", {}).get("scrapbook", {}).get("name", "").startswith("fig_")}
+
+
+def assert_fails_in_first_step(chapter, tmp_path, message, **bad):
+    """A bad parameter fails in the cell right after the injected parameters, and nothing is written."""
+    import nbformat
+    import papermill
+    with pytest.raises(papermill.PapermillExecutionError) as err:
+        run_chapter(chapter, tmp_path, **bad)
+    assert message in err.value.evalue
+    nb = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    failed = [i for i, c in enumerate(code) if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    params_at = [i for i, c in enumerate(code) if "injected-parameters" in c.metadata.get("tags", [])]
+    assert failed == [params_at[0] + 1]
+    assert not (tmp_path / "results").exists()
+
+
+def assert_figures_listed(doc, folder, labels):
+    """The results file lists exactly ``labels``, each with a caption and its PNG, SVG and CSV saved."""
+    figures = doc["summary"]["figures"]
+    assert {f["label"] for f in figures} == set(labels)
+    for f in figures:
+        assert f["caption"] and len(f["files"]) == 3
+        for name in f["files"]:
+            assert (folder / name).stat().st_size > 0
