@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import lstmlib  # noqa: E402
-from lstmlib.tasks import Adding1997  # noqa: E402
+from lstmlib.tasks.recall import Adding1997  # noqa: E402
 
 torch.set_num_threads(1)
 

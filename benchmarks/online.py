@@ -35,15 +35,14 @@ import argparse
 import json
 import os
 import platform
-import time
 
 for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
 import numpy as np  # noqa: E402
+from engine import median_time  # noqa: E402  (the sibling benchmark; run as python benchmarks/online.py)
 
 import lstmlib  # noqa: E402
-from engine import median_time  # noqa: E402  (the sibling benchmark; run as python benchmarks/online.py)
 
 NETS = {
     "gers2002 17w": dict(arch="peephole", n_inputs=1, n_outputs=1, n_blocks=1, cells_per_block=1,
@@ -88,7 +87,7 @@ GERS17 = dict(arch="peephole", n_inputs=1, n_outputs=1, n_blocks=1, cells_per_bl
 def streams_case(n_events, n_streams, repeats, concat, record=True, K=10):
     """Seconds per stream (median over repeats) to train K trials of the 17-weight net on n_streams
     GTS streams of n_events events, one call per stream or ``concat`` streams per call."""
-    from lstmlib import timing
+    from lstmlib.tasks import timing
     s = timing.GTS(10).stream(np.random.default_rng(0), K, n_events)
     reset = np.zeros(s.T, bool)
     reset[0] = True
@@ -114,7 +113,7 @@ def streams_case(n_events, n_streams, repeats, concat, record=True, K=10):
 def empty_call_us(n_events, repeats, K=10, calls=2000):
     """Microseconds per run call on one GTS stream when every trial is paused (active = 0): the
     fixed cost of a call (checks, allocation, dispatch, the skipped steps), no network step."""
-    from lstmlib import timing
+    from lstmlib.tasks import timing
     s = timing.GTS(10).stream(np.random.default_rng(0), K, n_events)
     reset = np.zeros(s.T, bool)
     reset[0] = True

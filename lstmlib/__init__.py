@@ -1,14 +1,20 @@
-"""lstmlib: the LSTM architectures of the classic long-range papers, from one set of equations."""
+"""lstmlib: the LSTM architectures of the classic long-range papers, from one set of equations.
 
-from .spec import ARCHITECTURES, ArchSpec, get_spec
-from .layout import Layout
-from .network import Network, build
-from .data import Batch
-from . import experiment, gs01, hs97, languages, protocols, report, results, tasks
-from .training import OPTIMIZERS, SGD, Adam, History, Momentum, Trainer, train
-from .online import OnlineLearner, StreamResult
+Layers, each importing only those before it (``tests/test_architecture.py`` enforces this):
 
-__version__ = "0.1.0"
+* :mod:`lstmlib.model`     what a network is: spec, layout, network, batch (numpy only)
+* :mod:`lstmlib.engines`   how it is computed: compiled kernels, torch, online RTRL
+* :mod:`lstmlib.training`  optimisers, the trainer, stopping rules
+* :mod:`lstmlib.tasks`     task generators by family (independent of the rest)
+* :mod:`lstmlib.study`     jobs and runner, results files, figure helpers
+* :mod:`lstmlib.papers`    one package per paper (bib key): protocols, jobs, chapter
+"""
+
+from . import engines, model, papers, study, tasks, training  # importing engines registers them with Network
+from ._version import __version__
+from .model import ARCHITECTURES, ArchSpec, Batch, Layout, Network, build, get_spec
+from .training import OPTIMIZERS, SGD, Adam, History, Momentum, OnlineLearner, StreamResult, Trainer, train
+
 __all__ = ["ARCHITECTURES", "OPTIMIZERS", "Adam", "ArchSpec", "Batch", "History", "Layout", "Momentum", "Network",
-           "OnlineLearner", "SGD", "StreamResult", "Trainer", "build", "experiment", "get_spec", "gs01", "hs97",
-           "languages", "protocols", "report", "results", "tasks", "train"]
+           "OnlineLearner", "SGD", "StreamResult", "Trainer", "build", "engines", "get_spec", "model", "papers",
+           "study", "tasks", "train", "training"]

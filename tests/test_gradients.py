@@ -5,7 +5,7 @@ import pytest
 from conftest import CASES, random_batch, small_net
 
 import lstmlib
-from lstmlib import torch_engine
+from lstmlib.engines import torch_engine
 
 PACKED = ("hidden", "peephole", "output")
 

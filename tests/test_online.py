@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import lstmlib
-from lstmlib import _kernels as K_
-from lstmlib import online
+from lstmlib.engines import kernels as K_
+from lstmlib.engines import online
 
 PACKED = ("hidden", "peephole", "output")
 
@@ -575,17 +575,17 @@ def test_lengths_end_each_trials_stream_without_running_the_padding():
     lengths = np.array([30, 17, 4])
     for opt in (lstmlib.Momentum(0.05, 0.9), lstmlib.Adam(0.01)):
         whole = net.copy()
-        r = online.OnlineLearner(whole, opt).run(x, y, lengths=lengths)
+        r = lstmlib.OnlineLearner(whole, opt).run(x, y, lengths=lengths)
         assert r.steps.tolist() == lengths.tolist()
         for k in range(3):
             one = net.trial(k)
-            online.OnlineLearner(one, opt).run(x[k:k + 1, :lengths[k]], y[k:k + 1, :lengths[k]])
+            lstmlib.OnlineLearner(one, opt).run(x[k:k + 1, :lengths[k]], y[k:k + 1, :lengths[k]])
             for name in one.params:
                 np.testing.assert_array_equal(whole.params[name][k], one.params[name][0])
             assert np.isnan(r.outputs[k, lengths[k]:]).all()
         # without lengths the zero-weight padding would still change the weights of trial 2
         padded = net.copy()
-        online.OnlineLearner(padded, opt).run(x, y, np.arange(30)[None, :] < lengths[:, None])
+        lstmlib.OnlineLearner(padded, opt).run(x, y, np.arange(30)[None, :] < lengths[:, None])
         assert not np.array_equal(padded.params["hidden"][2], whole.params["hidden"][2])
     with pytest.raises(ValueError, match="lengths"):
-        online.OnlineLearner(net.copy(), lstmlib.SGD(0.1)).run(x, y, lengths=np.array([31, 1, 1]))
+        lstmlib.OnlineLearner(net.copy(), lstmlib.SGD(0.1)).run(x, y, lengths=np.array([31, 1, 1]))

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from lstmlib import results
-from lstmlib.results import read_results, save_figure, write_results
+from lstmlib.study import results
+from lstmlib.study.results import read_results, save_figure, write_results
 
 
 def test_results_file_round_trip_with_provenance(tmp_path):
@@ -86,3 +86,32 @@ def test_provenance_taken_at_the_start_of_a_run_is_kept(tmp_path):
     results.write_results(tmp_path, "c", parameters={}, records=[], summary={}, seed=0, wall_time=1.0,
                           run_provenance=start)
     assert results.read_results(tmp_path)[0]["provenance"]["commit"] == "0123456789ab"
+
+
+def test_check_output_dirs_creates_and_rejects(tmp_path):
+    from lstmlib.study.results import check_output_dirs
+    a, b = check_output_dirs(tmp_path / "r", tmp_path / "f" / "g")
+    assert a.is_dir() and b.is_dir()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="cannot create the folder"):
+        check_output_dirs(tmp_path / "file" / "sub")
+
+
+def test_figure_exporter_saves_glues_and_lists(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lstmlib.study.results import FigureExporter
+    glued = []
+    export = FigureExporter(tmp_path, {"my_fig": "A caption."}, glue=lambda k, v, display: glued.append(k))
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    export(fig, {"x": [0, 1], "y": [1, 0]}, "my_fig")
+    assert glued == ["cap_my_fig", "fig_my_fig"]
+    assert export.figures == [{"label": "fig-my-fig", "caption": "A caption.",
+                               "files": ["my_fig.png", "my_fig.svg", "my_fig.csv"]}]
+    assert (tmp_path / "my_fig.csv").read_text().splitlines()[0] == "x,y"
+    assert not plt.fignum_exists(fig.number)
+    with pytest.raises(ValueError, match="no caption"):
+        export(plt.figure(), {"x": [1]}, "other")

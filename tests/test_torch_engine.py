@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from lstmlib.layout import Layout, initialise
-from lstmlib.spec import ARCHITECTURES
-from lstmlib.torch_engine import run
+from lstmlib.engines.torch_engine import run
+from lstmlib.model.layout import Layout, initialise
+from lstmlib.model.spec import ARCHITECTURES
 
 PARAMS = ("hidden", "peephole", "output")
 PRESETS = sorted(ARCHITECTURES)

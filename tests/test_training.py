@@ -118,7 +118,7 @@ def test_bad_training_arguments_raise():
 
 
 def test_track_weights_records_the_training_it_does():
-    from lstmlib.tasks import Adding1997
+    from lstmlib.tasks.recall import Adding1997
     from lstmlib.training import track_weights
     task = Adding1997(20)
     net = lstmlib.build("vanilla", 2, 1, 2, 2, trials=3, seed=1)

@@ -1,0 +1,212 @@
+"""Hochreiter & Schmidhuber (1997): the jobs of the noisy-recall chapter.
+
+:func:`network_for` turns a :class:`~.protocols.Protocol` and an architecture preset into K networks
+built the same way for every architecture; a :class:`Job` trains and tests K trials of one
+(protocol, architecture) pair and returns a plain-dict record (run by
+:func:`lstmlib.study.jobs.run_jobs`); :func:`jobs_for` turns the chapter's parameters into jobs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ..._checks import check_counts
+from ...model import ARCHITECTURES, build
+from ...study.jobs import (
+    MAIN_ARCHITECTURES,
+    ChapterJob,
+    derive_seed,
+    downsample_curve,
+    matched_rnn,
+    network_from_weights,
+    parse_names,
+)
+from ...training import SGD, RandomTestSetRule, RecentSequencesRule, evaluate, track_weights, train
+from .protocols import FAMILIES, PROTOCOLS, SCALES, TINY_T, Protocol, learning_rate, with_T
+
+
+def network_for(protocol: Protocol, arch: str, trials: int, seed: int):
+    """K networks of preset ``arch`` for ``protocol``.
+
+    LSTM presets get the protocol's blocks, cells per block, biased units and initial gate biases; the
+    ``forget`` and ``peephole`` presets also get the protocol's ``forget_gate_bias`` in every block.
+    The plain ``rnn`` gets the smallest number of fully recurrent tanh units whose weight count reaches
+    the 1997 LSTM's for this protocol (e.g. 8 units, 97 weights, against 93).  All get the protocol's
+    inputs, output unit and initial range.  Every architecture keeps its preset's gradient: truncated
+    for the LSTMs, exact BPTT for the RNN (there is no CEC to truncate to).
+    """
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; valid presets: {sorted(ARCHITECTURES)}")
+    task = protocol.task
+    common = dict(output=protocol.output, biased=protocol.biased, init_range=protocol.init_range)
+    if arch == "rnn":
+        return matched_rnn(task.n_inputs, task.n_outputs, network_for(protocol, "vanilla", 1, 0).n_weights,
+                           trials=trials, seed=seed, **common)
+    spec = ARCHITECTURES[arch]
+    gate_biases = {"input_gate_bias": protocol.input_gate_bias if spec.input_gate else None,
+                   "output_gate_bias": protocol.output_gate_bias if spec.output_gate else None,
+                   "forget_gate_bias": protocol.forget_gate_bias if spec.forget_gate else None}
+    return build(arch, task.n_inputs, task.n_outputs, protocol.n_blocks, protocol.cells_per_block, trials=trials,
+                 seed=seed, **{k: v for k, v in gate_biases.items() if v is not None}, **common)
+
+
+@dataclass(frozen=True)
+class Job(ChapterJob):
+    """``trials`` trials of ``arch`` on ``protocol``, at most ``budget`` sequences each, tested at the end
+    on ``n_test`` sequences (the paper's final test set)."""
+
+    n_test: int = 2560
+
+    def seeds(self) -> dict:
+        """Seeds derived from (seed, protocol, arch); the final test set depends on (seed, protocol) only,
+        so every architecture is tested on the same sequences."""
+        key, arch, seed = self.protocol.key, self.arch, self.seed
+        return {"init": derive_seed(seed, key, arch, "init"), "train": derive_seed(seed, key, arch, "train"),
+                "rule": derive_seed(seed, key, arch, "rule"), "test": derive_seed(seed, key, "test")}
+
+    def cost(self) -> float:
+        """Rough cost (trial-steps at the full budget) used to schedule long jobs first."""
+        return self.trials * self.budget * self.protocol.task.max_length
+
+    def check(self):
+        if self.arch not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {self.arch!r}; valid presets: {sorted(ARCHITECTURES)}")
+        check_counts(self.name, trials=self.trials, budget=self.budget, n_test=self.n_test)
+
+    def run(self, progress=None) -> dict:
+        return run_job(self, progress)
+
+
+def run_job(job: Job, progress=None, curve_points=120) -> dict:
+    """Train and test one job; returns a JSON-ready dict (see :func:`run_jobs`)."""
+    job.check()
+    p, seeds = job.protocol, job.seeds()
+    task = p.task
+    net = network_for(p, job.arch, job.trials, seeds["init"])
+    if p.stop.kind == "recent":
+        rule = RecentSequencesRule(p.stop.window, task.tolerance, p.stop.mean_error, p.stop.max_wrong)
+        chunk = 200
+    else:
+        rule = RandomTestSetRule(net, task, p.stop.n_test, p.stop.max_wrong, p.stop.mean_error, seed=seeds["rule"])
+        chunk = p.stop.every
+    say = None if progress is None else (lambda line: progress(f"{job.name}: {line}"))
+    t0 = time.perf_counter()
+    hist = train(net, task.sampler(job.trials), SGD(learning_rate(p, job.arch)), sequences=job.budget, chunk=chunk, stop=rule,
+                 tolerance=task.tolerance, seed=seeds["train"], progress=say, progress_every=60.0)
+    ev = evaluate(net, task, n=job.n_test, seed=seeds["test"])
+    first_half = getattr(rule, "wrong_ok_at", None)
+    trials = []
+    seqs, loss, frac = hist.curve_arrays()
+    for k in range(job.trials):
+        solved = hist.status[k] == "solved"
+        trials.append({
+            "trial": k, "status": hist.status[k],
+            "sequences": int(hist.criterion_met_at[k]) if solved else None,
+            "sequences_seen": int(hist.sequences_seen[k]),
+            "st1_sequences": (int(first_half[k]) if first_half is not None and first_half[k] >= 0 else None),
+            "test_wrong": int(ev["wrong"][k]), "test_n": ev["n"],
+            "test_mean_abs_error": float(ev["mean_abs_error"][k]), "test_mse": float(ev["mse"][k]),
+            "curve": downsample_curve(seqs[:, k], loss[:, k], frac[:, k], curve_points),
+            "weights": {name: value[k].tolist() for name, value in net.named_parameters().items()},
+        })
+    return {"job": job.name, "protocol": p.key, "arch": job.arch, "trials": trials,
+            "n_weights": net.n_weights, "lr": learning_rate(p, job.arch), "budget": job.budget, "seeds": seeds,
+            "wall_time_s": time.perf_counter() - t0}
+
+
+def network_from_record(protocol: Protocol, record: dict, trial: int):
+    """The trained network of one trial, rebuilt from a :func:`run_job` record (e.g. read back from a
+    results file), for traces and further tests."""
+    return network_from_weights(lambda arch, K: network_for(protocol, arch, K, 0), record, [trial])
+
+
+def weight_growth(protocol: Protocol, arch: str, trials: int, sequences: int, every: int, names, seed=0) -> dict:
+    """Train ``trials`` networks of ``arch`` on ``protocol`` (its learning rate, no stopping rule) and
+    record the parameters ``names`` every ``every`` sequences: ``{"seen": [points], "loss": [points,
+    trials], name: [points, trials, ...]}``.  Seeds derive from ``seed`` as in :class:`Job`.  A plain
+    function of picklable arguments, so that several can run on worker processes."""
+    seeds = Job(protocol, arch, trials, sequences, seed).seeds()
+    net = network_for(protocol, arch, trials, seeds["init"])
+    seen, tracks, loss = track_weights(net, protocol.task.sampler(trials), SGD(learning_rate(protocol, arch)),
+                                       sequences=sequences, every=every, names=list(names), seed=seeds["train"])
+    return {"seen": seen, "loss": loss, **tracks}
+
+
+def jobs_for(scale="default", experiments=None, T=None, architectures=None, trials=None, budget=None, seed=0,
+             forget_gate_bias=None):
+    """The jobs of a noisy-recall run, validated before any work starts.
+
+    ``scale``: "tiny", "default" or "paper" (see :data:`SCALES`).  ``experiments``: None for the scale's
+    rows, else a list (or a comma-separated string) of row keys (``"4_T100"``) or families (``"3a"``, ``"3b"``, ``"3c"``, ``"4"``,
+    ``"5"``; a family means its rows in this scale, or all its rows if the scale has none).  ``T``: run
+    every chosen row at this length instead (the paper's row where one exists).  ``architectures``: None
+    for the four main ones.  ``trials``/``budget``: override the scale's counts.  ``forget_gate_bias``: None
+    for the protocols' (5.0), else the initial forget-gate bias of the architectures that have one.  Returns
+    ``(jobs, protocols)`` with ``protocols`` keyed by row.
+    """
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; valid: {list(SCALES)}")
+    plan = SCALES[scale]
+    experiments = parse_names(experiments, "experiments")
+    if experiments is None:
+        keys = list(plan)
+    else:
+        keys = []
+        for e in experiments:
+            if e in PROTOCOLS:
+                keys.append(e)
+            elif e in FAMILIES:
+                keys += [k for k in FAMILIES[e] if k in plan] or FAMILIES[e]
+            else:
+                raise ValueError(f"unknown experiment {e!r}; valid: families {list(FAMILIES)} or rows {list(PROTOCOLS)}")
+    keys = list(dict.fromkeys(keys))
+    if T is not None and (isinstance(T, bool) or not isinstance(T, int) or T < 20):
+        raise ValueError(f"T must be None or an integer >= 20 (the adding task's minimum), got {T!r}")
+    archs = list(MAIN_ARCHITECTURES) if architectures is None else parse_names(architectures, "architectures")
+    for a in archs:
+        if a not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {a!r}; valid presets: {sorted(ARCHITECTURES)}")
+    for name, v in (("trials", trials), ("budget", budget)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            raise ValueError(f"{name} must be None or a positive integer, got {v!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    if forget_gate_bias is not None and (isinstance(forget_gate_bias, bool)
+                                         or not isinstance(forget_gate_bias, (int, float))
+                                         or not abs(forget_gate_bias) < 50):
+        raise ValueError(f"forget_gate_bias must be None or a number in (-50, 50), got {forget_gate_bias!r}")
+    length = TINY_T if (scale == "tiny" and T is None) else T
+    jobs, protocols = [], {}
+    for key in keys:
+        p = PROTOCOLS[key] if length is None else with_T(PROTOCOLS[key], length)
+        if p.key in protocols:
+            continue
+        if p.key in plan:
+            k_trials, k_budget = plan[p.key]
+        elif key in plan:  # a row of this scale moved to another T: a longer T gets a proportionally larger budget
+            k_trials, k_budget = plan[key][0], round(plan[key][1] * max(1.0, p.task.T / PROTOCOLS[key].task.T))
+        else:
+            k_trials, k_budget = 10, p.budget
+        if forget_gate_bias is not None:
+            p = p.replace(forget_gate_bias=float(forget_gate_bias))
+        protocols[p.key] = p
+        for a in dict.fromkeys(archs):
+            jobs.append(Job(p, a, trials or k_trials, budget or k_budget, seed))
+    return jobs, protocols
+
+
+def lag_plan(scale="default", lengths=None, sequences=None):
+    """The sequence lengths and training sequences of the chapter's weight-growth comparison on the
+    adding problem: defaults T = 100, 200, 500 and 40,000 sequences (tiny scale: 20, 40 and 400);
+    ``lengths`` as a list or a comma-separated string.  Bad values raise before any work starts."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; valid: {list(SCALES)}")
+    names = parse_names(lengths, "lag_lengths") if lengths is not None else (["20", "40"] if scale == "tiny"
+                                                                        else ["100", "200", "500"])
+    if not all(t.isdigit() and int(t) >= 20 for t in names):
+        raise ValueError(f"lag_lengths must be integers of at least 20, got {lengths!r}")
+    n = sequences if sequences is not None else (400 if scale == "tiny" else 40_000)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 100:
+        raise ValueError(f"lag_sequences must be an integer of at least 100, got {sequences!r}")
+    return [int(t) for t in names], n

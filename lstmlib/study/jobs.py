@@ -1,0 +1,197 @@
+"""Jobs and the runner: each (protocol, architecture) pair of a chapter is one job of K independent trials.
+
+A job is any object with ``name``, ``unit`` (what its trials count: sequences, strings, streams),
+``cost()`` (to run long jobs first), ``check()`` (raise on bad settings before any work starts) and
+``run(progress) -> dict`` (a plain-dict record that a results file can hold); :class:`ChapterJob` is
+the common base.  :func:`run_jobs` runs a list of jobs in worker processes (one thread each, the
+fastest use of this machine's cores at these sizes) and knows no chapter.  Same seed, same numbers,
+whatever the number of workers: every job derives its seeds from ``(seed, protocol key, architecture)``
+with :func:`derive_seed`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+import time
+import zlib
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from .._checks import check_count
+from ..model import build
+
+#: The four architectures every chapter compares.
+MAIN_ARCHITECTURES = ("rnn", "vanilla", "forget", "peephole")
+
+
+def derive_seed(seed, *parts) -> int:
+    """A seed derived from a chapter's seed and names (row, architecture, purpose): the same numbers
+    whatever the order or the process in which jobs run."""
+    return zlib.crc32("/".join(map(str, (seed,) + parts)).encode())
+
+
+def matched_rnn(n_inputs, n_outputs, target_weights, *, trials=1, seed=0, **common):
+    """The plain RNN with the fewest fully recurrent tanh units whose weight count reaches
+    ``target_weights`` (the weight-matched baseline of every chapter); ``common``: :func:`build` options."""
+    units = 1
+    while build("rnn", n_inputs, n_outputs, units, 1, **common).n_weights < target_weights:
+        units += 1
+    return build("rnn", n_inputs, n_outputs, units, 1, trials=trials, seed=seed, **common)
+
+
+def network_from_weights(make, record, trials=None):
+    """The trained networks of a record's ``trials`` (indices; default all), in that order:
+    ``make(arch, K)`` builds K untrained networks of the record's architecture, and the record's final
+    weights are copied in."""
+    recorded = record["trials"]
+    trials = list(range(len(recorded))) if trials is None else list(trials)
+    for k in trials:
+        if not 0 <= k < len(recorded):
+            raise ValueError(f"trial must lie in [0, {len(recorded)}), got {k!r}")
+    net = make(record["arch"], len(trials))
+    for name in recorded[trials[0]]["weights"]:
+        net[name] = np.stack([np.asarray(recorded[k]["weights"][name], dtype=float) for k in trials])
+    return net
+
+
+def parse_names(value, what):
+    """A list of names from a list, or from the comma-separated string (or bare number) that papermill's
+    ``-p experiments 4,3c`` passes; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str):
+        value = [v for v in value.replace("[", " ").replace("]", " ").replace('"', " ").replace("'", " ")
+                 .replace(",", " ").split()]
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ValueError(f"{what} must be None, a non-empty list or a comma-separated string, got {value!r}")
+    return [str(v) for v in value]
+
+
+@dataclass(frozen=True)
+class ChapterJob:
+    """What every chapter's jobs share: ``trials`` trials of ``arch`` on ``protocol`` (anything with a
+    ``key``), at most ``budget`` training items (``unit``) each.  A subclass adds ``cost()``,
+    ``check()`` and ``run(progress)``, and :func:`run_jobs` runs it."""
+
+    protocol: object
+    arch: str
+    trials: int
+    budget: int
+    seed: int = 0
+    unit: ClassVar[str] = "sequences"
+
+    @property
+    def name(self) -> str:
+        return f"{self.protocol.key}/{self.arch}"
+
+
+def check_jobs(jobs):
+    """Reject bad jobs before any work starts: each needs ``name``, ``cost()``, ``check()`` and
+    ``run(progress)`` (a :class:`ChapterJob` has them), and names must be unique."""
+    for job in jobs:
+        if not all(callable(getattr(job, m, None)) for m in ("cost", "check", "run")):
+            raise ValueError(f"expected a job (an object with cost/check/run, e.g. a ChapterJob), "
+                             f"got {type(job).__name__}")
+        job.check()
+    names = [j.name for j in jobs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"duplicate jobs: {sorted({n for n in names if names.count(n) > 1})}")
+
+
+def downsample_curve(seen, loss, frac, points):
+    """A learning curve of one trial as [[sequences, mean loss, fraction correct], ...], at most
+    ``points`` rows: chunks that fall in the same bin of sequences seen are averaged."""
+    seen = np.asarray(seen, float)
+    keep = np.r_[True, np.diff(seen) > 0] & (seen > 0)  # rows after a trial stopped repeat its count
+    seen, loss, frac = seen[keep], np.asarray(loss)[keep], np.asarray(frac)[keep]
+    if len(seen) == 0:
+        return []
+    bins = np.minimum((seen / seen[-1] * points).astype(int), points - 1) if len(seen) > points else np.arange(len(seen))
+    out = []
+    for b in np.unique(bins):
+        m = bins == b
+        out.append([int(seen[m][-1]), _round(np.mean(loss[m])), _round(np.mean(frac[m]))])
+    return out
+
+
+def _round(v):
+    v = float(v)
+    return round(v, 6) if math.isfinite(v) else None
+
+
+def _worker_init():
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+
+
+def _run_in_worker(job, messages):
+    return job.run(progress=messages.put)
+
+
+def run_jobs(jobs, workers=2, progress=print) -> list[dict]:
+    """Run ``jobs`` on ``workers`` processes, longest first; return each job's record, in the order given.
+
+    A record is whatever the job's ``run`` returns; every chapter's has ``job``, ``protocol``, ``arch``,
+    ``n_weights``, ``budget``, ``seeds``, ``wall_time_s`` and ``trials`` (per trial at least ``status``
+    solved/diverged/budget, the job's ``unit`` to solution, a downsampled ``curve`` and the final
+    ``weights`` by parameter name, from which :func:`network_from_weights` rebuilds the network).
+
+    ``progress``: a callable for plain-text progress lines (``print``), or None.  Results do not depend
+    on ``workers``.
+    """
+    jobs = list(jobs)
+    check_jobs(jobs)
+    check_count("workers", workers)
+    say = progress or (lambda line: None)
+    t0 = time.perf_counter()
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].cost())
+    results = [None] * len(jobs)
+
+    def report(i):
+        r = results[i]
+        unit = jobs[i].unit
+        solved = [t[unit] for t in r["trials"] if t["status"] == "solved"]
+        med = f", median {int(np.median(solved)):,} {unit}" if solved else ""
+        say(f"[{time.perf_counter() - t0:7.1f}s] done {r['job']}: {len(solved)}/{len(r['trials'])} solved{med} "
+            f"({r['wall_time_s']:.1f} s)")
+
+    if workers == 1 or len(jobs) == 1:
+        for i in order:
+            results[i] = jobs[i].run(progress=say)
+            report(i)
+        return results
+    import multiprocessing as mp
+    ctx = mp.get_context("spawn")  # no fork of a threaded Jupyter kernel
+    with ctx.Manager() as manager:
+        messages = manager.Queue()
+        with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx, initializer=_worker_init) as pool:
+            futures = {pool.submit(_run_in_worker, jobs[i], messages): i for i in order}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+                _drain(messages, say)
+                for f in done:
+                    i = futures[f]
+                    results[i] = f.result()
+                    report(i)
+            _drain(messages, say)
+    return results
+
+
+def _drain(messages, say):
+    while True:
+        try:
+            say(messages.get_nowait())
+        except queue.Empty:
+            return

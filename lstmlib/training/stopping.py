@@ -1,0 +1,127 @@
+"""Stopping rules and test-set evaluation (the criteria of H&S 1997, usable by any chapter).
+
+Stopping rules are callables for :func:`lstmlib.train`'s ``stop`` argument: called once per chunk
+with the per-sequence ``loss`` and ``max_error`` arrays ``[trials, chunk]``, they return for each
+trial the index in the chunk at which its criterion was first met, or -1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..model.batch import outputs_at_end
+
+
+class RecentSequencesRule:
+    """H&S 1997's ST3(e): stop when the ``window`` most recent training sequences were all processed
+    correctly (max |error| < ``tolerance``) and their average error is below ``mean_error``.
+
+    The paper does not define "average training error"; here it is the mean over the window of each
+    sequence's max |output - target| (for one output: the absolute error at the sequence end).
+    ``mean_error=None`` drops that half of the rule.  ``max_wrong`` allows that many wrong sequences in
+    the window (Exp. 5 tests "when less than n_seq of the 2000 most recent training sequences lead to
+    absolute errors exceeding 0.04": ``max_wrong = n_seq - 1``, ``mean_error=None``).  A trial's window
+    spans chunks.
+    """
+
+    def __init__(self, window=2000, tolerance=0.04, mean_error=0.01, max_wrong=0):
+        if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+            raise ValueError(f"window must be a positive integer, got {window!r}")
+        if not tolerance > 0:
+            raise ValueError(f"tolerance must be > 0, got {tolerance!r}")
+        if mean_error is not None and not mean_error > 0:
+            raise ValueError(f"mean_error must be > 0 or None, got {mean_error!r}")
+        if isinstance(max_wrong, bool) or not isinstance(max_wrong, (int, np.integer)) or not 0 <= max_wrong < window:
+            raise ValueError(f"max_wrong must be an integer in [0, window), got {max_wrong!r}")
+        self.window, self.tolerance, self.mean_error = int(window), float(tolerance), mean_error
+        self.max_wrong = int(max_wrong)
+        self._tail = None  # the last window-1 errors of each trial
+
+    def __call__(self, loss, err):
+        err = np.asarray(err, dtype=float)
+        K, n = err.shape
+        if self._tail is None:
+            self._tail = np.full((K, 0), np.nan)
+        if self._tail.shape[0] != K:
+            raise ValueError(f"this rule was used with {self._tail.shape[0]} trials, now {K}")
+        W = self.window
+        e = np.concatenate([self._tail, err], axis=1)  # [K, tail + n]
+        start = e.shape[1] - n  # index of this chunk's first sequence in e
+        ok = np.isfinite(e) & (e < self.tolerance)
+        c_ok = np.concatenate([np.zeros((K, 1)), np.cumsum(ok, axis=1)], axis=1)
+        c_err = np.concatenate([np.zeros((K, 1)), np.cumsum(np.where(np.isfinite(e), e, 0.0), axis=1)], axis=1)
+        ends = np.arange(start, e.shape[1]) + 1  # window [end - W, end) ends after each new sequence
+        met = np.full(K, -1)
+        valid = ends >= W
+        if valid.any():
+            ends_v = ends[valid]
+            all_ok = (c_ok[:, ends_v] - c_ok[:, ends_v - W]) >= W - self.max_wrong
+            if self.mean_error is not None:
+                all_ok &= (c_err[:, ends_v] - c_err[:, ends_v - W]) / W < self.mean_error
+            first = np.where(all_ok.any(axis=1), all_ok.argmax(axis=1), -1)
+            offset = int(np.flatnonzero(valid)[0])
+            met = np.where(first >= 0, first + offset, -1)
+        self._tail = e[:, -(W - 1):] if W > 1 else np.full((K, 0), np.nan)
+        return met
+
+
+class RandomTestSetRule:
+    """H&S 1997's ST1/ST2 (Exp. 3): after each chunk of training sequences, test every trial on ``n``
+    fresh random sequences; stop a trial when at most ``max_wrong`` of them fail ``task.correct`` and
+    (unless ``mean_error`` is None) their mean absolute error against the noise-free target is below
+    ``mean_error``.
+
+    ST1 is the first half alone; ST2 is both.  ``wrong_ok_at[k]`` records the sequence count at which
+    trial k first met the first half (its ST1), so one run gives both of the paper's columns.  The rule
+    tests at chunk ends only, so both counts are multiples of the chunk size (the paper does not say
+    how often it tested).  ``net`` is the network being trained; the rule only reads it.
+    """
+
+    def __init__(self, net, task, n=256, max_wrong=0, mean_error=None, seed=0):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer, got {n!r}")
+        if isinstance(max_wrong, bool) or not isinstance(max_wrong, (int, np.integer)) or not 0 <= max_wrong < n:
+            raise ValueError(f"max_wrong must be an integer in [0, n), got {max_wrong!r}")
+        if mean_error is not None and not mean_error > 0:
+            raise ValueError(f"mean_error must be > 0 or None, got {mean_error!r}")
+        self.net, self.task, self.n = net, task, int(n)
+        self.max_wrong, self.mean_error = int(max_wrong), mean_error
+        self.rng = np.random.default_rng(seed)
+        self.seen = 0
+        self.wrong_ok_at = np.full(net.trials, -1, np.int64)
+
+    def __call__(self, loss, err):
+        K, n = np.shape(err)
+        if K != self.net.trials:
+            raise ValueError(f"this rule watches {self.net.trials} trials, got {K}")
+        self.seen += n
+        ev = evaluate(self.net, self.task, n=self.n, seed=self.rng)
+        wrong_ok = ev["wrong"] <= self.max_wrong
+        self.wrong_ok_at = np.where(wrong_ok & (self.wrong_ok_at < 0), self.seen, self.wrong_ok_at)
+        ok = wrong_ok if self.mean_error is None else wrong_ok & (ev["mean_abs_error"] < self.mean_error)
+        return np.where(ok, n - 1, -1)
+
+
+def evaluate(net, task, n=2560, seed=0, batch=512):
+    """Test ``net`` on ``n`` fresh sequences per trial from ``task`` (a :mod:`lstmlib.tasks` task).
+
+    ``seed``: an integer or a ``numpy.random.Generator``.  Returns a dict of per-trial arrays: ``wrong`` (sequences failing ``task.correct``), ``mean_abs_error``
+    and ``mse`` (against the noise-free target at the sequence end), and ``n``."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    wrong = np.zeros(net.trials, np.int64)
+    abs_sum = np.zeros(net.trials)
+    sq_sum = np.zeros(net.trials)
+    done = 0
+    while done < n:
+        m = min(batch, n - done)
+        b = task.draw(rng, net.trials, m)
+        y = outputs_at_end(net.forward(b.x, b.lengths), b.lengths)
+        wrong += (~task.correct(y, b.clean_target)).sum(axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged trial scores inf/nan, not a warning
+            diff = np.abs(y - b.clean_target).max(axis=-1)
+            abs_sum += diff.sum(axis=1)
+            sq_sum += (diff ** 2).sum(axis=1)
+        done += m
+    return {"n": int(n), "wrong": wrong, "mean_abs_error": abs_sum / n, "mse": sq_sum / n}

@@ -1,0 +1,165 @@
+"""Training: an online/minibatch training loop over K independent trials.
+
+Weight updates run inside the compiled engine, many sequences per call, so that the papers'
+online protocols (one update per sequence, hundreds of thousands of sequences) are cheap.
+Learning curves are recorded against *sequences seen* per trial.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..engines import compiled, kernels
+from .optimisers import OPTIMIZERS, SGD, Adam, Momentum
+
+
+class Trainer:
+    """Applies an optimiser to a :class:`~lstmlib.Network` in place, one batch of sequences per update.
+
+    Keeps the optimiser state and the per-trial status: ``active`` (1 training, 0 stopped,
+    -1 diverged: its loss or gradient became non-finite; it is frozen and reported, not raised).
+    """
+
+    def __init__(self, net, optimizer, gradient=None, batch_size=1):
+        if not isinstance(optimizer, (SGD, Momentum, Adam)):
+            raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)} (lstmlib.SGD(...), ...), "
+                             f"got {optimizer!r}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.net, self.optimizer, self.batch_size = net, optimizer, int(batch_size)
+        self.gradient = net.gradient_mode(gradient)
+        self.cfg = compiled.network_config(net, self.gradient, self.batch_size)
+        self.masks = compiled.masks(net.layout, net.dtype)
+        master = compiled.master(net.params)
+        self.state = tuple(np.zeros_like(m) for m in master for _ in range(2))
+        self.grads = tuple(np.zeros_like(m) for m in master)
+        self.steps = np.zeros(net.trials, np.int64)
+        self.active = np.ones(net.trials, np.int64)
+
+    def run(self, x, target, lengths=None, loss_at="end"):
+        """Train on ``n`` sequences per trial (``x [trials, n, T, inputs]``), ``n / batch_size``
+        updates in order.  Returns per-sequence ``loss`` and ``max_error`` arrays ``[trials, n]``
+        (max |output - target| over the steps that carry loss), computed before each update."""
+        net, B = self.net, self.batch_size
+        b = net.batch(x, target, lengths, loss_at)
+        K, n, T, _ = b.x.shape
+        if n % B:
+            raise ValueError(f"the number of sequences per trial ({n}) must be a multiple of batch_size ({B})")
+        N = n // B
+        out_loss = np.zeros((N, K * B))
+        out_err = np.zeros((N, K * B))
+        master = compiled.master(net.params)
+        compiled.run_items(self.cfg, master, self.masks, compiled.batch_items(b, N, B, net.dtype), need_grad=True,
+                           opt_code=kernels.OPT_CODES[self.optimizer.code], hyper=self.optimizer.hyper(),
+                           steps=self.steps, active=self.active, state=self.state, grads=self.grads,
+                           out_loss=out_loss, out_err=out_err, dtype=net.dtype)
+        compiled.load_master(net.params, master)
+
+        def per_sequence(a):  # [N, K*B] -> [K, n]
+            return a.reshape(N, K, B).transpose(1, 0, 2).reshape(K, n)
+        return per_sequence(out_loss), per_sequence(out_err)
+
+
+@dataclass
+class History:
+    """What :func:`train` recorded, per trial.
+
+    ``curve`` rows: (sequences seen, mean loss per trial, fraction of sequences with max error
+    < ``tolerance`` per trial) over each chunk.  ``status`` per trial: "solved" (the stop rule was
+    met), "diverged" or "budget".  ``criterion_met_at``: the sequence count at which the stop rule
+    was first met (-1 if never); ``sequences_seen``: how many sequences each trial trained on (the
+    weights are those after that many, i.e. at the end of the chunk in which the rule was met)."""
+
+    trials: int
+    tolerance: float
+    sequences_seen: np.ndarray = None
+    criterion_met_at: np.ndarray = None
+    status: list = None
+    curve: list = field(default_factory=list)
+    wall_time: float = 0.0
+
+    def __post_init__(self):
+        self.sequences_seen = np.zeros(self.trials, np.int64)
+        self.criterion_met_at = np.full(self.trials, -1, np.int64)
+        self.status = ["budget"] * self.trials
+
+    def curve_arrays(self):
+        """(sequences [rows, trials], loss [rows, trials], fraction correct [rows, trials])."""
+        if not self.curve:
+            return np.zeros((0, self.trials)), np.zeros((0, self.trials)), np.zeros((0, self.trials))
+        return tuple(np.array([row[i] for row in self.curve]) for i in range(3))
+
+
+def train(net, sample, optimizer, *, sequences, batch_size=1, gradient=None, chunk=1000, stop=None,
+          tolerance=0.04, seed=0, progress=None, progress_every=30.0, after_chunk=None) -> History:
+    """Train ``net`` in place on sequences from ``sample`` until each trial meets ``stop`` or has seen
+    ``sequences`` sequences.
+
+    ``sample(rng, n)`` returns ``(x, target, lengths, loss_at)`` for ``n`` fresh sequences per trial
+    (shapes as in :meth:`Network.loss_and_grad`, with batch = n).  ``stop(loss, max_error)`` receives
+    the per-sequence arrays ``[trials, chunk]`` of each chunk and returns, per trial, the index in
+    the chunk at which its criterion was met, or -1.  ``progress``: a callable such as ``print`` for
+    plain-text progress lines (every ``progress_every`` seconds).  ``after_chunk(net)`` is called after
+    each chunk's updates (e.g. to record weights).
+    """
+    if isinstance(sequences, bool) or not isinstance(sequences, (int, np.integer)) or sequences < 1:
+        raise ValueError(f"sequences must be a positive integer, got {sequences!r}")
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    trainer = Trainer(net, optimizer, gradient, batch_size)
+    chunk = max(batch_size, chunk - chunk % batch_size)
+    rng = np.random.default_rng(seed)
+    hist = History(net.trials, tolerance)
+    t0 = last_print = time.perf_counter()
+    while np.any(trainer.active == 1) and hist.sequences_seen.max() < sequences:
+        n = min(chunk, sequences - int(hist.sequences_seen.max()))
+        n -= n % batch_size
+        if n == 0:
+            break
+        was_active = trainer.active == 1
+        x, target, lengths, loss_at = sample(rng, n)
+        loss, err = trainer.run(x, target, lengths, loss_at)
+        hist.sequences_seen[was_active] += n
+        hist.curve.append((hist.sequences_seen.copy(), loss.mean(axis=1), (err < tolerance).mean(axis=1)))
+        for k in np.flatnonzero(was_active & (trainer.active == -1)):
+            hist.status[k] = "diverged"
+        if stop is not None:
+            met = np.asarray(stop(loss, err))
+            for k in np.flatnonzero(was_active & (trainer.active == 1) & (met >= 0)):
+                hist.criterion_met_at[k] = hist.sequences_seen[k] - n + met[k] + 1
+                hist.status[k] = "solved"
+                trainer.active[k] = 0
+        if after_chunk is not None:
+            after_chunk(net)
+        now = time.perf_counter()
+        if progress is not None and now - last_print >= progress_every:
+            last_print = now
+            progress(f"[{now - t0:7.1f}s] seen {int(hist.sequences_seen.max()):,} sequences/trial; "
+                     f"solved {hist.status.count('solved')}/{net.trials}, diverged {hist.status.count('diverged')}; "
+                     f"mean loss {np.nanmean(loss):.4g}")
+    hist.wall_time = time.perf_counter() - t0
+    return hist
+
+
+def track_weights(net, sample, optimizer, *, sequences, every, names, batch_size=1, gradient=None, seed=0):
+    """Train ``net`` in place (:func:`train`, no stopping rule) for ``sequences`` sequences per trial and
+    record the parameters ``names`` every ``every`` sequences: returns ``(seen [points], {name: array
+    [points, trials, ...]}, loss [points, trials])`` (``loss``: mean over each chunk; NaN at 0).  For
+    figures of learning dynamics; ``sample`` as for :func:`train`."""
+    for name in names:
+        net[name]  # unknown names fail here, before any training
+    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or not 0 < every <= sequences:
+        raise ValueError(f"every must be an integer in [1, sequences], got {every!r}")
+    tracks = {n: [net[n].copy()] for n in names}
+
+    def record(trained):
+        for n in names:
+            tracks[n].append(trained[n].copy())
+    hist = train(net, sample, optimizer, sequences=sequences, batch_size=batch_size, gradient=gradient,
+                 chunk=every, seed=seed, after_chunk=record)
+    seen, loss, _ = hist.curve_arrays()
+    return (np.r_[0, seen[:, 0]], {n: np.array(v) for n, v in tracks.items()},
+            np.vstack([np.full(net.trials, np.nan), loss]))

@@ -1,0 +1,42 @@
+"""The languages chapter, run end to end through papermill at the tiny scale (seconds)."""
+
+import json
+
+import pytest
+from conftest import assert_fails_in_first_step, assert_figures_listed, glued_figures, run_chapter
+
+pytest.importorskip("papermill")
+
+
+def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
+    nb = run_chapter("languages", tmp_path)
+    glued = glued_figures(nb)
+    assert set(glued) == {"fig_languages_generalisation", "fig_languages_sequences", "fig_languages_trace_anbn",
+                          "fig_languages_trace_anbncn", "fig_languages_greff"}
+    assert all("application/papermill.record/image/png" in d for d in glued.values())
+    doc = json.loads((tmp_path / "results" / "languages.json").read_text())
+    assert doc["chapter"] == "languages" and doc["seed"] == 0 and doc["parameters"]["scale"] == "tiny"
+    jobs = [r["job"] for r in doc["records"]]
+    main = {f"{lang}/{a}" for lang in ("anbn", "anbncn") for a in ("rnn", "vanilla", "forget", "peephole")}
+    greff = {f"anbn/{a}" for a in ("greff_v", "nig", "nfg", "nog", "niaf", "noaf", "np", "cifg", "fgr")}
+    rules = {f"anbn_{r}/peephole" for r in ("adam_mse", "momentum_ce", "sgd_ce")}
+    assert set(jobs) == main | greff | rules and len(jobs) == len(set(jobs))
+    for r in doc["records"]:
+        assert len(r["trials"]) == 2 and r["budget"] == 2000 and r["n_max"] == 60
+        for t in r["trials"]:
+            assert t["status"] in ("solved", "budget", "diverged")
+            assert -1 <= t["up_to"] <= 60 and t["sequences_seen"] <= 2000
+            assert (t["first_failure"] == -1) == (t["up_to"] == 60)
+            assert t["train_accepted"] == (t["up_to"] >= 10)
+    rows = doc["summary"]["scorecard"]
+    assert [(r["experiment"], r["model"]) for r in rows] == [
+        ("aⁿbⁿ (context-free)", "peephole LSTM"), ("aⁿbⁿ (context-free)", "plain RNN"),
+        ("aⁿbⁿcⁿ (context-sensitive)", "peephole LSTM"), ("aⁿbⁿcⁿ (context-sensitive)", "plain RNN")]
+    assert all("[U]" in r["paper"] for r in rows)
+    assert_figures_listed(doc, tmp_path / "figures", {"fig-languages-generalisation", "fig-languages-sequences",
+                                             "fig-languages-trace-anbn", "fig-languages-trace-anbncn",
+                                             "fig-languages-greff"})
+
+
+def test_a_bad_parameter_fails_in_the_first_step(tmp_path):
+    assert_fails_in_first_step("languages", tmp_path, "unknown language", languages="anbn,dyck")

@@ -1,0 +1,117 @@
+"""The experiment runner: jobs, seeds, parallel workers, records, summaries and verdicts."""
+
+import json
+
+import numpy as np
+import pytest
+
+from lstmlib.papers import hochreiter1997 as hs97
+from lstmlib.papers.hochreiter1997 import Job, run_job
+from lstmlib.papers.hochreiter1997 import chapter as report
+from lstmlib.study.jobs import check_jobs, run_jobs
+from lstmlib.study.results import _jsonable
+
+
+@pytest.fixture(scope="module")
+def tiny_jobs():
+    jobs, protocols = hs97.jobs_for("tiny", architectures=["vanilla", "rnn"], budget=400)
+    return jobs, protocols
+
+
+def test_records_are_complete_json_and_independent_of_workers(tiny_jobs):
+    jobs, _ = tiny_jobs
+    serial = run_jobs(jobs, workers=1, progress=None)
+    parallel = run_jobs(jobs, workers=2, progress=None)
+    for a, b in zip(serial, parallel):
+        a, b = dict(a), dict(b)
+        a.pop("wall_time_s"), b.pop("wall_time_s")
+        assert a == b  # same seed, same numbers, whatever the number of processes
+    json.dumps(_jsonable(serial), allow_nan=False)
+    for job, r in zip(jobs, serial):
+        assert r["job"] == job.name and len(r["trials"]) == job.trials
+        for t in r["trials"]:
+            assert t["status"] in ("solved", "budget", "diverged")
+            assert 0 <= t["test_wrong"] <= t["test_n"] == 2560
+            assert 0 < t["sequences_seen"] <= job.budget
+            assert t["curve"] and all(len(row) == 3 for row in t["curve"])
+            assert t["curve"][-1][0] == t["sequences_seen"]
+
+
+def test_seeds_differ_per_job_but_the_test_set_is_shared(tiny_jobs):
+    jobs, _ = tiny_jobs
+    a, b = jobs[0].seeds(), jobs[1].seeds()
+    assert jobs[0].protocol is jobs[1].protocol and jobs[0].arch != jobs[1].arch
+    assert a["init"] != b["init"] and a["train"] != b["train"] and a["test"] == b["test"]
+    assert Job(jobs[0].protocol, "vanilla", 2, 10, seed=1).seeds() != Job(jobs[0].protocol, "vanilla", 2, 10).seeds()
+
+
+def test_a_diverging_trial_is_reported_not_raised(tiny_jobs):
+    _, protocols = tiny_jobs
+    p = protocols["4_T20"].replace(lr=1e6)
+    r = run_job(Job(p, "vanilla", 2, 400))
+    assert {t["status"] for t in r["trials"]} == {"diverged"}
+    s = report.summarise(r)
+    assert s["diverged"] == 2 and s["solved"] == 0 and s["wrong_mean"] == 2560  # tested where it stands
+
+
+def test_bad_jobs_are_refused_before_any_work(tiny_jobs):
+    jobs, _ = tiny_jobs
+    with pytest.raises(ValueError, match="unknown architecture"):
+        check_jobs([Job(jobs[0].protocol, "lstm", 2, 10)])
+    with pytest.raises(ValueError, match="trials"):
+        check_jobs([Job(jobs[0].protocol, "vanilla", 0, 10)])
+    with pytest.raises(ValueError, match="duplicate"):
+        check_jobs([jobs[0], jobs[0]])
+    with pytest.raises(ValueError, match="workers"):
+        run_jobs(jobs, workers=0)
+
+
+def _record(statuses, sequences, wrong):
+    return {"job": "x/vanilla", "protocol": "x", "arch": "vanilla", "n_weights": 93, "budget": 1000,
+            "trials": [{"trial": k, "status": st, "sequences": sq, "sequences_seen": sq or 1000, "st1_sequences": None,
+                        "test_wrong": w, "test_n": 2560, "test_mean_abs_error": 0.01, "test_mse": 1e-4, "curve": []}
+                       for k, (st, sq, w) in enumerate(zip(statuses, sequences, wrong))]}
+
+
+@pytest.mark.parametrize("statuses,sequences,wrong,expected", [
+    (["solved"] * 3, [100, 140, 180], [1, 2, 3], "reproduced"),   # mean 140 <= 2 x 100, wrong 2 <= 3
+    (["solved"] * 3, [100, 240, 290], [0, 0, 0], "slower"),       # mean 210 > 200
+    (["solved"] * 3, [100, 100, 100], [5, 5, 5], "more test errors"),
+    (["solved", "budget", "solved"], [100, None, 100], [0, 9, 0], "partly"),
+    (["budget", "diverged"], [None, None], [900, 2560], "not reproduced"),
+])
+def test_verdicts(statuses, sequences, wrong, expected):
+    s = report.summarise(_record(statuses, sequences, wrong))
+    assert report.verdict(s, {"sequences": 100, "wrong": 1}) == expected
+    assert report.verdict(s, {}) == "no paper row"
+
+
+def test_summary_numbers():
+    s = report.summarise(_record(["solved", "solved", "budget"], [100, 300, None], [1, 3, 50]))
+    assert (s["solved"], s["seq_mean"], s["seq_median"], s["seq_min"], s["seq_max"]) == (2, 200, 200, 100, 300)
+    assert (s["wrong_mean_solved"], s["wrong_max_solved"], s["wrong_max"]) == (2, 3, 50)
+    assert s["wrong_mean"] == pytest.approx(54 / 3)
+
+
+def test_paper_wrong_from_a_fraction():
+    assert report.paper_wrong({"fraction_wrong": 0.000195}) == pytest.approx(0.4992)
+    assert report.paper_wrong({"wrong": 1}) == 1 and report.paper_wrong({}) is None
+
+
+def test_recorded_weights_rebuild_the_trained_networks(tiny_jobs):
+    from lstmlib.papers.hochreiter1997 import network_for, network_from_record
+    from lstmlib.training import evaluate
+    jobs, _ = tiny_jobs
+    job = next(j for j in jobs if j.arch == "vanilla")
+    r = run_job(job)
+    net = network_for(job.protocol, "vanilla", job.trials, 0)
+    for name in net.parameter_names():
+        net[name] = np.stack([np.asarray(t["weights"][name]) for t in r["trials"]])
+    ev = evaluate(net, job.protocol.task, n=job.n_test, seed=job.seeds()["test"])
+    np.testing.assert_array_equal(ev["wrong"], [t["test_wrong"] for t in r["trials"]])
+    np.testing.assert_allclose(ev["mean_abs_error"], [t["test_mean_abs_error"] for t in r["trials"]], rtol=1e-12)
+    one = network_from_record(job.protocol, r, 1)
+    assert one.trials == 1
+    np.testing.assert_array_equal(one["cell.x"][0], net["cell.x"][1])
+    with pytest.raises(ValueError, match="trial"):
+        network_from_record(job.protocol, r, job.trials)

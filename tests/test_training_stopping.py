@@ -1,0 +1,108 @@
+"""Stopping rules and test-set evaluation."""
+
+import numpy as np
+import pytest
+
+import lstmlib
+from lstmlib.tasks.recall import Adding1997
+from lstmlib.training.stopping import RandomTestSetRule, RecentSequencesRule, evaluate
+
+
+def first_hits(rule, errors, chunk):
+    """Feed ``errors [K, n]`` to ``rule`` in chunks; the sequence index at which each trial was first met."""
+    K, n_total = errors.shape
+    found = np.full(K, -1)
+    for s in range(0, n_total, chunk):
+        met = rule(None, errors[:, s:s + chunk])
+        for k in range(K):
+            if found[k] < 0 and met[k] >= 0:
+                found[k] = s + met[k]
+    return found
+
+
+def brute_force_first_hit(errors, window, tolerance, mean_error, max_wrong=0):
+    for end in range(window, len(errors) + 1):
+        w = errors[end - window:end]
+        if np.sum(w >= tolerance) <= max_wrong and (mean_error is None or w.mean() < mean_error):
+            return end - 1
+    return -1
+
+
+@pytest.mark.parametrize("chunk", [7, 50, 1000])
+@pytest.mark.parametrize("mean_error", [None, 0.015])
+def test_recent_sequences_rule_finds_the_first_full_window_across_chunks(chunk, mean_error):
+    rng = np.random.default_rng(3)
+    K, n_total, W = 4, 600, 40
+    errors = rng.uniform(0, 0.05, size=(K, n_total)) * (np.arange(n_total) < 300)  # errors vanish after 300
+    errors += rng.uniform(0, 0.02, size=(K, n_total)) * (np.arange(n_total) >= 300)
+    errors[2] = 0.5  # a trial that never succeeds
+    found = first_hits(RecentSequencesRule(window=W, tolerance=0.04, mean_error=mean_error), errors, chunk)
+    expected = [brute_force_first_hit(errors[k], W, 0.04, mean_error) for k in range(K)]
+    np.testing.assert_array_equal(found, expected)
+    assert found[2] == -1 and np.all(found[[0, 1, 3]] >= 300 + W - 1 - 30)
+
+
+@pytest.mark.parametrize("chunk", [9, 1000])
+@pytest.mark.parametrize("max_wrong", [1, 6])
+def test_exp5_rule_allows_max_wrong_errors_in_the_window(chunk, max_wrong):
+    # Exp. 5: test "when less than n_seq of the 2000 most recent training sequences" are wrong
+    rng = np.random.default_rng(5)
+    K, n_total, W = 5, 700, 50
+    wrong_rate = np.linspace(0.5, 0.0, n_total)  # errors get rarer over training
+    errors = np.where(rng.random((K, n_total)) < wrong_rate, 0.5, 0.01)
+    found = first_hits(RecentSequencesRule(window=W, tolerance=0.04, mean_error=None, max_wrong=max_wrong),
+                       errors, chunk)
+    expected = [brute_force_first_hit(errors[k], W, 0.04, None, max_wrong) for k in range(K)]
+    np.testing.assert_array_equal(found, expected)
+    assert np.all(found >= 0)
+    window = errors[0, found[0] - W + 1:found[0] + 1]
+    assert (window >= 0.04).sum() <= max_wrong
+
+
+def test_test_set_rule_stops_on_a_clean_test_and_records_st1():
+    task = Adding1997(20)
+    net = lstmlib.build("vanilla", 2, 1, 2, 2, trials=3, init_range=0.0)
+    # trial 0 answers 0.5 (about 85% wrong), trials 1 and 2 answer 2.0 (always wrong)
+    net["output.bias"] = [[[0.5]], [[2.0]], [[2.0]]]
+    strict = RandomTestSetRule(net, task, n=64, max_wrong=0, seed=1)
+    np.testing.assert_array_equal(strict(None, np.zeros((3, 10))), [-1, -1, -1])
+    loose = RandomTestSetRule(net, task, n=64, max_wrong=63, mean_error=0.2, seed=1)
+    met = loose(None, np.zeros((3, 10)))  # trial 0 passes both halves: met at the chunk's last index
+    np.testing.assert_array_equal(met, [9, -1, -1])
+    np.testing.assert_array_equal(loose.wrong_ok_at, [10, -1, -1])
+    half = RandomTestSetRule(net, task, n=64, max_wrong=63, mean_error=1e-6, seed=1)
+    half(None, np.zeros((3, 10)))
+    np.testing.assert_array_equal(half(None, np.zeros((3, 10))), [-1, -1, -1])
+    np.testing.assert_array_equal(half.wrong_ok_at, [10, -1, -1])  # ST1 met at the first test, ST2 never
+    with pytest.raises(ValueError, match="max_wrong"):
+        RandomTestSetRule(net, task, n=64, max_wrong=64)
+    with pytest.raises(ValueError, match="trials"):
+        strict(None, np.zeros((2, 10)))
+
+
+def test_rule_rejects_bad_settings():
+    with pytest.raises(ValueError, match="window"):
+        RecentSequencesRule(window=0)
+    with pytest.raises(ValueError, match="tolerance"):
+        RecentSequencesRule(tolerance=0)
+    with pytest.raises(ValueError, match="max_wrong"):
+        RecentSequencesRule(window=3, max_wrong=3)
+    rule = RecentSequencesRule(window=3)
+    rule(None, np.zeros((2, 5)))
+    with pytest.raises(ValueError, match="trials"):
+        rule(None, np.zeros((3, 5)))
+
+
+def test_evaluate_counts_what_the_task_calls_wrong():
+    task = Adding1997(20)
+    net = lstmlib.build("vanilla", 2, 1, 2, 2, trials=2, init_range=0.0)  # output: the bias, 0
+    net["output.bias"] = [[[0.5]], [[0.0]]]  # trial 0 always answers 0.5, trial 1 always 0
+    r = evaluate(net, task, n=600, seed=1, batch=600)
+    b = task.draw(np.random.default_rng(1), 2, 600)
+    target = b.clean_target[..., 0]
+    np.testing.assert_array_equal(r["wrong"], [(np.abs(0.5 - target[0]) >= 0.04).sum(),
+                                               (np.abs(target[1]) >= 0.04).sum()])
+    np.testing.assert_allclose(r["mean_abs_error"], [np.abs(0.5 - target[0]).mean(), np.abs(target[1]).mean()])
+    assert r["n"] == 600
+    with pytest.raises(ValueError, match="n must"):
+        evaluate(net, task, n=0)
