@@ -1,7 +1,8 @@
-"""Summaries, verdicts and figures from :func:`lstmlib.experiment.run_jobs` records.
-
-Everything here reads the plain-dict records (the same ones a results file holds), so a chapter's
-tables and figures can be rebuilt from its results file alone.
+"""Figure and table helpers shared by every chapter: architecture labels and colours, number and tag
+formats, panel grids, log axes, strip plots of per-trial values, the gate panel of trace figures and
+HTML tables.  Each paper's own figures (``lstmlib.papers.<key>.chapter``) are built from these and
+read plain-dict records (the same ones a results file holds), so a chapter's tables and figures can be
+rebuilt from its results file alone.
 """
 
 from __future__ import annotations

@@ -113,7 +113,10 @@ def downsample_curve(seen, loss, frac, points):
     seen, loss, frac = seen[keep], np.asarray(loss)[keep], np.asarray(frac)[keep]
     if len(seen) == 0:
         return []
-    bins = np.minimum((seen / seen[-1] * points).astype(int), points - 1) if len(seen) > points else np.arange(len(seen))
+    if len(seen) > points:
+        bins = np.minimum((seen / seen[-1] * points).astype(int), points - 1)
+    else:
+        bins = np.arange(len(seen))
     out = []
     for b in np.unique(bins):
         m = bins == b

@@ -103,10 +103,11 @@ class RandomTestSetRule:
 
 
 def evaluate(net, task, n=2560, seed=0, batch=512):
-    """Test ``net`` on ``n`` fresh sequences per trial from ``task`` (a :mod:`lstmlib.tasks` task).
+    """Test ``net`` on ``n`` fresh sequences per trial from ``task`` (a :mod:`lstmlib.tasks.recall` task).
 
-    ``seed``: an integer or a ``numpy.random.Generator``.  Returns a dict of per-trial arrays: ``wrong`` (sequences failing ``task.correct``), ``mean_abs_error``
-    and ``mse`` (against the noise-free target at the sequence end), and ``n``."""
+    ``seed``: an integer or a ``numpy.random.Generator``.  Returns a dict of per-trial arrays: ``wrong``
+    (sequences failing ``task.correct``), ``mean_abs_error`` and ``mse`` (against the noise-free target
+    at the sequence end), and ``n``."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
