@@ -1,9 +1,9 @@
-"""Training: optimisers, the minibatch/online trainer over K trials, and stopping rules."""
+"""Training: optimisers, the minibatch trainer and the online learner over K trials, and stopping rules."""
 
 from .online import OnlineLearner, StreamResult
 from .optimisers import OPTIMIZERS, SGD, Adam, Momentum
 from .stopping import RandomTestSetRule, RecentSequencesRule, evaluate
 from .trainer import History, Trainer, track_weights, train
 
-__all__ = ["OPTIMIZERS", "SGD", "Adam", "History", "Momentum", "OnlineLearner", "StreamResult", "RandomTestSetRule", "RecentSequencesRule", "Trainer",
-           "evaluate", "track_weights", "train"]
+__all__ = ["OPTIMIZERS", "SGD", "Adam", "History", "Momentum", "OnlineLearner", "RandomTestSetRule",
+           "RecentSequencesRule", "StreamResult", "Trainer", "evaluate", "track_weights", "train"]

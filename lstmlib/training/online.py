@@ -135,8 +135,8 @@ class OnlineLearner:
         no gradient, no update; outputs, loss and error NaN; its state stays that after the step).
         With ``resume_at_reset=True`` a stopped trial skips only up to its next ``reset`` step, where
         it starts afresh (state and partials zeroed as at any reset); if the call ends first, it
-        goes on waiting into the next call (until that reset step, or :meth:`reset`).  So one call over concatenated streams, each beginning with a reset, trains
-        exactly as one call per stream would, and :attr:`StreamResult.segments` gives each stream's
+        goes on waiting into the next call (until that reset step, or :meth:`reset`).  So one call
+        over concatenated streams, each beginning with a reset, trains exactly as one call per stream would, and :attr:`StreamResult.segments` gives each stream's
         first wrong step.  A trial whose loss or gradient turns non-finite stops for good and is
         reported (``active = -1``); its weights keep their last finite update.  Trials with
         ``active = 0`` are skipped (see the class).  ``record=False`` does not return the per-step
