@@ -128,22 +128,21 @@ class OnlineLearner:
         targets ``[trials, T, outputs]`` (or ``[T, outputs]``) and loss weights ``[trials, T]``
         (or ``[T]``; default 1; 0 = no target at that step).
 
-        ``update=False`` only accumulates the gradient (see :attr:`gradient`).  ``reset [trials, T]``
-        (or ``[T]``) booleans: zero the state and partials before that step.  ``stop_at_error=tol``
-        stops a trial at its first wrong step, a step with a target and max |y - target| >= tol (or
-        NaN): that step is learned from, then the trial skips the rest of the call (no forward step,
-        no gradient, no update; outputs, loss and error NaN; its state stays that after the step).
-        With ``resume_at_reset=True`` a stopped trial skips only up to its next ``reset`` step, where
-        it starts afresh (state and partials zeroed as at any reset); if the call ends first, it
-        goes on waiting into the next call (until that reset step, or :meth:`reset`).  So one call
-        over concatenated streams, each beginning with a reset, trains exactly as one call per stream would, and :attr:`StreamResult.segments` gives each stream's
-        first wrong step.  A trial whose loss or gradient turns non-finite stops for good and is
-        reported (``active = -1``); its weights keep their last finite update.  Trials with
-        ``active = 0`` are skipped (see the class).  ``record=False`` does not return the per-step
-        outputs, loss and error (``None``), which saves memory and time on long chunks.
-        ``lengths [trials]``: trial k's stream ends after ``lengths[k]`` steps (default T); the padding
-        after it is not run at all (no forward step and, unlike a step with zero loss weight, no
-        optimiser step)."""
+        ``update=False`` only accumulates the gradient (see :attr:`gradient`).  ``reset [trials, T]`` (or
+        ``[T]``) booleans: zero the state and partials before that step.  ``stop_at_error=tol`` stops a trial at
+        its first wrong step, a step with a target and max |y - target| >= tol (or NaN): that step is learned
+        from, then the trial skips the rest of the call (no forward step, no gradient, no update; outputs, loss
+        and error NaN; its state stays that after the step). With ``resume_at_reset=True`` a stopped trial skips
+        only up to its next ``reset`` step, where it starts afresh (state and partials zeroed as at any reset);
+        if the call ends first, it goes on waiting into the next call (until that reset step, or
+        :meth:`reset`).  So one call over concatenated streams, each beginning with a reset, trains exactly as
+        one call per stream would, and :attr:`StreamResult.segments` gives each stream's first wrong step.  A
+        trial whose loss or gradient turns non-finite stops for good and is reported (``active = -1``); its
+        weights keep their last finite update.  Trials with ``active = 0`` are skipped (see the
+        class).  ``record=False`` does not return the per-step outputs, loss and error (``None``), which saves
+        memory and time on long chunks. ``lengths [trials]``: trial k's stream ends after ``lengths[k]`` steps
+        (default T); the padding after it is not run at all (no forward step and, unlike a step with zero loss
+        weight, no optimiser step)."""
         net = self.net
         K, L, dt = net.trials, net.layout, net.dtype
         x = _stream_input("x", x, K, L.n_inputs)
