@@ -1,17 +1,30 @@
 """Architecture specs: one declarative description drives every variant.
 
-A memory block has ``cells_per_block`` cells that share one input gate, one forget gate and one
-output gate.  For every cell ``c`` of block ``b`` at step ``t`` (sources ``u(t)`` are the bias,
-the external input ``x(t)``, the cell outputs ``y(t-1)`` and, where ``gate_recurrence`` says so,
-the gate activations at ``t-1``):
+This docstring is the one home of the forward equations.  Every engine (:mod:`lstmlib.engines`)
+computes them, :func:`lstmlib.model.equations.forward` writes them out unit by unit as the readable
+reference, and ``book/library.md`` shows that code.
 
-    net_z[c]  = W_z[c] · u(t)                                   cell input      z = g(net_z)
-    net_i[b]  = W_i[b] · u(t) + Σ_{c∈b} p_i[c] s[c](t-1)          input gate      i = σ(net_i)   (1 if no input gate)
-    net_f[b]  = W_f[b] · u(t) + Σ_{c∈b} p_f[c] s[c](t-1)          forget gate     f = σ(net_f)   (see ``forget``)
-    s[c](t)   = f[b] · s[c](t-1) + i[b] · z[c]                     cell state (the constant error carousel)
-    net_o[b]  = W_o[b] · u(t) + Σ_{c∈b} p_o[c] s[c](t)            output gate     o = σ(net_o)   (1 if no output gate)
-    y[c](t)   = o[b] · h(s[c](t))                                 cell output
-    out(t)    = f_out(W_out · [1, y(t), x(t)?])                   output layer, reads the *current* y (H&S97 §5)
+A memory block has ``cells_per_block`` cells that share one input gate, one forget gate and one
+output gate.  For every cell c of block b (c ∈ b) at step t, the sources are
+
+    u(t)    = [1, x(t), y(t-1), gates(t-1)]       (gates(t-1) only where ``gate_recurrence`` says so;
+                                                   y, s and the gates are 0 at t = -1)
+
+and the forward pass is
+
+    z_c(t)  = g(W_z[c] · u(t))                                     cell input
+    i_b(t)  = σ(W_i[b] · u(t) + Σ_{c∈b} p_i[c] s_c(t-1))           input gate    (1 without one)
+    f_b(t)  = σ(W_f[b] · u(t) + Σ_{c∈b} p_f[c] s_c(t-1))           forget gate   (see ``forget``)
+    s_c(t)  = f_b(t) s_c(t-1) + i_b(t) z_c(t)                      cell state: the constant error carousel (CEC)
+    o_b(t)  = σ(W_o[b] · u(t) + Σ_{c∈b} p_o[c] s_c(t))             output gate   (1 without one)
+    y_c(t)  = o_b(t) h(s_c(t))                                     cell output
+    out(t)  = f_out(W_out · [1, y(t), x(t)?])                      output layer
+
+σ is the logistic function; g (``cell_input``) and h (``cell_output``) are squashing functions
+from :data:`SQUASHES`; f_out is the output activation (linear, logistic or softmax).  The output
+layer reads the *current* y(t) (H&S 1997 §5), and x(t) only with ``output_from="cells+inputs"``.
+W_z[c], W_i[b], W_f[b], W_o[b] are rows of the packed ``hidden`` array, p_i, p_f, p_o the rows of
+``peephole`` and W_out is ``output`` (:mod:`lstmlib.model.layout`).
 
 ``forget`` chooses the forget factor: ``"none"`` f = 1 (H&S 1997: the CEC never decays),
 ``"gate"`` a learned gate (Gers et al. 2000), ``"coupled"`` f = 1 - i (Greff's CIFG) and
@@ -23,16 +36,56 @@ s(t-1), the output gate at s(t).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
-#: Squashing functions by name (σ is the logistic function).  ``logistic2``/``logistic1`` are the
-#: 1997 paper's g(x) = 4σ(x) - 2 ∈ [-2, 2] and h(x) = 2σ(x) - 1 ∈ [-1, 1].
-SQUASHES = {
-    "tanh": "tanh(x) ∈ [-1, 1]",
-    "logistic": "σ(x) ∈ [0, 1]",
-    "logistic2": "4σ(x) - 2 ∈ [-2, 2]  (H&S 1997 cell input g)",
-    "logistic1": "2σ(x) - 1 ∈ [-1, 1]  (H&S 1997 cell output h)",
-    "identity": "x",
+import numpy as np
+
+from .._checks import check_choice
+
+
+def sigmoid(x):
+    """σ(x) = 1 / (1 + e^-x), elementwise.  A torch tensor uses its own ``x.sigmoid()``, so that the
+    policies below build the torch engine's autograd graph from the same lines (and this module
+    imports no torch)."""
+    return x.sigmoid() if hasattr(x, "sigmoid") else 1.0 / (1.0 + np.exp(-x))
+
+
+def tanh(x):
+    """tanh(x), elementwise: numpy's for arrays and numbers, a torch tensor's own ``x.tanh()``."""
+    return x.tanh() if hasattr(x, "tanh") else np.tanh(x)
+
+
+@dataclass(frozen=True)
+class Squash:
+    """A squashing function as a policy (RNNLIB style): the function and its derivative side by side.
+
+    Attributes:
+        fn: y = fn(x), elementwise, for numpy arrays, numbers and torch tensors.
+        deriv: fn'(x) written in terms of the output y = fn(x), as the backward pass needs it
+            (it keeps y, not x).
+        range: (lowest, highest) value of fn.
+        description: one line for tables and error messages.
+    """
+
+    fn: Callable
+    deriv: Callable
+    range: tuple[float, float]
+    description: str
+
+
+#: Squashing functions by name.  ``logistic2``/``logistic1`` are the 1997 paper's
+#: g(x) = 4σ(x) - 2 ∈ [-2, 2] and h(x) = 2σ(x) - 1 ∈ [-1, 1].  The compiled kernels key the same
+#: functions by ``lstmlib.engines.kernels.SQUASH_CODES``; ``tests/test_equations.py`` checks that
+#: they agree with this table.
+SQUASHES: dict[str, Squash] = {
+    "tanh": Squash(tanh, lambda y: 1.0 - y * y, (-1.0, 1.0), "tanh(x) ∈ [-1, 1]"),
+    "logistic": Squash(sigmoid, lambda y: y * (1.0 - y), (0.0, 1.0), "σ(x) ∈ [0, 1]"),
+    "logistic2": Squash(lambda x: 4.0 * sigmoid(x) - 2.0, lambda y: (2.0 + y) * (2.0 - y) * 0.25, (-2.0, 2.0),
+                        "4σ(x) - 2 ∈ [-2, 2]  (H&S 1997 cell input g)"),
+    "logistic1": Squash(lambda x: 2.0 * sigmoid(x) - 1.0, lambda y: (1.0 + y) * (1.0 - y) * 0.5, (-1.0, 1.0),
+                        "2σ(x) - 1 ∈ [-1, 1]  (H&S 1997 cell output h)"),
+    "identity": Squash(lambda x: x, lambda y: 0.0 * y + 1.0, (-np.inf, np.inf), "x"),
 }
 FORGET_MODES = {
     "none": "no forget gate: f = 1 (the 1997 CEC)",
@@ -53,7 +106,22 @@ GRADIENTS = {
 
 @dataclass(frozen=True)
 class ArchSpec:
-    """The equations of one architecture (sizes and initialisation are chosen in :func:`build`)."""
+    """Which parts of the equations above one architecture uses (sizes, biases and initialisation
+    are arguments of :func:`lstmlib.build`).  The knobs are names, not functions, so that a spec can
+    be written into a results file and sent to worker processes.
+
+    Attributes:
+        name: the preset's name (``"vanilla"``, ``"peephole"``, ...), written into results files.
+        input_gate: whether each block has an input gate; without one i = 1.
+        forget: the forget factor f, one of :data:`FORGET_MODES` (``"gate"``: a learned forget gate).
+        output_gate: whether each block has an output gate; without one o = 1.
+        peepholes: whether the gates see the cell states (p_i, p_f on s(t-1), p_o on s(t)).
+        gate_recurrence: what sees the gate activations gates(t-1), one of :data:`GATE_RECURRENCE`.
+        cell_input: the cell-input squashing g, a name in :data:`SQUASHES`.
+        cell_output: the cell-output squashing h, a name in :data:`SQUASHES`.
+        gradient: the architecture's default gradient mode, one of :data:`GRADIENTS`.
+        reference: where the architecture comes from, in words.
+    """
 
     name: str
     input_gate: bool = True
@@ -61,17 +129,17 @@ class ArchSpec:
     output_gate: bool = True
     peepholes: bool = False
     gate_recurrence: str = "none"
-    cell_input: str = "tanh"  # g
-    cell_output: str = "tanh"  # h
-    gradient: str = "exact"  # default gradient mode of this architecture
+    cell_input: str = "tanh"
+    cell_output: str = "tanh"
+    gradient: str = "exact"
     reference: str = ""
 
     def __post_init__(self):
-        _check_choice("forget", self.forget, FORGET_MODES)
-        _check_choice("gate_recurrence", self.gate_recurrence, GATE_RECURRENCE)
-        _check_choice("cell_input", self.cell_input, SQUASHES)
-        _check_choice("cell_output", self.cell_output, SQUASHES)
-        _check_choice("gradient", self.gradient, GRADIENTS)
+        check_choice("forget", self.forget, FORGET_MODES)
+        check_choice("gate_recurrence", self.gate_recurrence, GATE_RECURRENCE)
+        check_choice("cell_input", self.cell_input, SQUASHES)
+        check_choice("cell_output", self.cell_output, SQUASHES)
+        check_choice("gradient", self.gradient, GRADIENTS)
         if self.forget == "coupled" and not self.input_gate:
             raise ValueError("forget='coupled' (f = 1 - i) needs an input gate")
         if self.peepholes and not self.has_gates:
@@ -103,11 +171,6 @@ class ArchSpec:
 
 def spec_fields() -> list[str]:
     return [f.name for f in dataclasses.fields(ArchSpec)]
-
-
-def _check_choice(what, value, choices):
-    if value not in choices:
-        raise ValueError(f"unknown {what} {value!r}; valid choices: {sorted(choices)}")
 
 
 _GREFF_V = ArchSpec(
