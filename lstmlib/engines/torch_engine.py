@@ -1,18 +1,15 @@
-"""Reference engine in torch autograd, written straight from the equations of :mod:`lstmlib.spec`.
+"""Reference engine in torch autograd: the equations of :mod:`lstmlib.model.spec`, for all trials at once.
 
-It is slow and simple on purpose: it exists to be checked against ``torch.nn.LSTM`` and finite
-differences, and then to check the compiled engine.  Per trial k, block b, cell c ∈ b, step t:
-
-    u(t)     = [1, x(t), y(t-1), gates(t-1)]        (y, gates, s are 0 at t = -1)
-    z_c      = g(W_z[c] · u)
-    i_b      = σ(W_i[b] · u + Σ_{c∈b} p_i[c] s_c(t-1))       (1 without an input gate)
-    f_b      = σ(W_f[b] · u + Σ_{c∈b} p_f[c] s_c(t-1))       ("none": 1, "coupled": 1-i, "zero": 0)
-    s_c(t)   = f_b s_c(t-1) + i_b z_c
-    o_b      = σ(W_o[b] · u + Σ_{c∈b} p_o[c] s_c(t))         (1 without an output gate)
-    y_c(t)   = o_b h(s_c(t))
-    out(t)   = f_out(W_out · [1, y(t), x(t)?])
+The math block is the spec's module docstring; this engine computes it and nothing else.  It is slow
+and simple on purpose: it exists to be checked against ``torch.nn.LSTM``, finite differences and the
+unit-by-unit reference :func:`lstmlib.model.equations.forward`, and then to check the compiled
+engine.  As in PyTorch's ``custom_lstms``, :func:`step` is the cell (one named line per equation, for
+every trial k and sequence b at once) and :func:`run` the layer: argument checks, tensors, the loop
+over time, the output layer, the loss
 
     loss_k   = (1/B) Σ_b Σ_{t < length} weights[k,b,t] ℓ(out, target)
+
+and its gradient by autograd.
 
 ``gradient="truncated"`` (H&S 1997 App. A.1; Gers 2000/2002) treats every quantity from the
 previous step that feeds a gate or cell input as a constant (y(t-1), gates(t-1) and the s values
@@ -24,44 +21,89 @@ finite-differenced.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import torch
 
-SQUASH = {
-    "tanh": torch.tanh,
-    "logistic": torch.sigmoid,
-    "logistic2": lambda a: 4.0 * torch.sigmoid(a) - 2.0,
-    "logistic1": lambda a: 2.0 * torch.sigmoid(a) - 1.0,
-    "identity": lambda a: a,
-}
+from .._checks import check_choice
+from ..model.layout import GATE_ROWS, OUTPUT_ACTIVATIONS
+from ..model.network import LOSSES
+from ..model.spec import GRADIENTS, SQUASHES, sigmoid
+
 PARAMS = ("hidden", "peephole", "output")
 TRACE = ("y_prev", "gates_prev", "s_prev", "s")  # the quantities a truncated gradient freezes
 
 
-def _check(what, value, valid):
-    if value not in valid:
-        raise ValueError(f"unknown {what} {value!r}; valid: {list(valid)}")
+def peep(p, s, n):
+    """Σ_{c∈b} p[c] s_c for every block b ``[K, B, blocks]``: what a gate sees of its cells' states
+    (peephole weights ``p [K, cells]``, states ``s [K, B, cells]``, ``n`` cells per block)."""
+    K, B, C = s.shape
+    return (p[:, None, :] * s).reshape(K, B, C // n, n).sum(-1)
+
+
+def per_cell(v, n):
+    """A block's value ``[K, B, blocks]`` repeated for each of its ``n`` cells ``[K, B, cells]``; a
+    fixed factor (1 for an absent gate, 0) stays a number."""
+    return v.repeat_interleave(n, dim=-1) if torch.is_tensor(v) else v
+
+
+def step(layout, W, P, x_t, y, s, gates, held):
+    """One time step of the cell for every trial k and sequence b: the spec's equations, one line each.
+
+    ``W`` are the hidden weights ``[K, rows, sources]`` and ``P`` the peephole weights ``[K, 3, cells]``
+    (masked), ``x_t`` is x(t) ``[K, B, inputs]`` and ``y``, ``s`` ``[K, B, cells]`` and ``gates``
+    ``[K, B, gate units]`` are the state at t-1.  ``held(name, value)`` gives what this step sees of a
+    value the truncated gradient treats as constant (one of :data:`TRACE`; see :func:`run`).
+    Returns the state at t: ``s``, ``y`` and ``gates`` (in row order, a source of step t+1).
+    """
+    spec, rows, n = layout.spec, layout.rows, layout.cells_per_block
+    g, h = SQUASHES[spec.cell_input].fn, SQUASHES[spec.cell_output].fn
+    y_prev, gates_prev = held("y_prev", y), held("gates_prev", gates)
+    u = torch.cat([x_t.new_ones(*x_t.shape[:-1], 1), x_t, y_prev]
+                  + ([gates_prev] if "gates" in layout.sources else []), -1)  # u(t)
+    net = torch.einsum("krn,kbn->kbr", W, u)  # W · u(t) for every row [K, B, rows]
+    s_prev = held("s_prev", s)  # the input and forget gates peep at s(t-1)
+
+    def gate(name, p, s_seen):  # σ(W_gate[b] · u(t) + Σ_{c∈b} p[c] s_c) [K, B, blocks]
+        return sigmoid(net[..., rows[name]] + peep(p, s_seen, n))
+
+    i = gate("input_gate", P[:, 0], s_prev) if spec.input_gate else 1.0
+    if spec.forget == "gate":
+        f = gate("forget_gate", P[:, 1], s_prev)
+    elif spec.forget == "coupled":
+        f = 1.0 - i
+    else:  # "none" keeps the state, "zero" drops it
+        f = 1.0 if spec.forget == "none" else 0.0
+    z = g(net[..., rows["cell"]])
+    s = per_cell(f, n) * s + per_cell(i, n) * z  # the CEC: s(t-1) stays attached even when truncated
+    s_now = held("s", s)  # the output gate peeps at s(t)
+    o = gate("output_gate", P[:, 2], s_now) if spec.output_gate else 1.0
+    y = per_cell(o, n) * h(s)
+    units = [v for name, v in zip(GATE_ROWS, (i, f, o)) if name in rows]
+    return s, y, (torch.cat(units, -1) if units else gates)
 
 
 def run(layout, params, output_activation, x, lengths, target, weights, loss, gradient,
         device="cpu", frozen=None, return_trace=False) -> dict:
     """Forward pass over all K trials at once (batched over the leading axis), loss and gradient.
 
-    Returns numpy ``outputs`` [K,B,T,O], ``loss`` [K], ``grads`` (None for ``gradient=None``;
-    else masked arrays shaped like ``params``), ``cells`` y and ``states`` s [K,B,T,C]; steps
+    Inputs ``x [K, B, T, inputs]``, ``lengths [K, B]``, ``target [K, B, T, outputs]`` and loss
+    ``weights [K, B, T]``.  Returns numpy ``outputs [K, B, T, outputs]``, ``loss [K]``, ``grads``
+    (None for ``gradient=None``; else masked arrays shaped like ``params``), ``cells`` y and
+    ``states`` s ``[K, B, T, cells]`` and ``gates [K, B, T, gate units]`` (in row order); steps
     t >= length are returned as 0.  ``trace`` (with ``return_trace``) holds, per step t, the
     values a truncated gradient treats as constant: ``y_prev`` y(t-1), ``gates_prev`` gates(t-1),
-    ``s_prev`` s(t-1) (input/forget peepholes), ``s`` s(t) (output peephole), each [K,B,T,...].
+    ``s_prev`` s(t-1) (input/forget peepholes), ``s`` s(t) (output peephole), each [K, B, T, ...].
     ``frozen=trace`` replays those values in any mode: the surrogate whose gradient is the
     truncated one.
     """
-    _check("output_activation", output_activation, ("linear", "logistic", "softmax"))
-    _check("loss", loss, ("mse", "ce"))
-    _check("gradient", gradient, ("exact", "truncated", None))
+    check_choice("output_activation", output_activation, OUTPUT_ACTIVATIONS)
+    check_choice("loss", loss, LOSSES)
+    if gradient is not None:
+        check_choice("gradient", gradient, GRADIENTS)
     if loss == "ce" and output_activation == "linear":
         raise ValueError("loss 'ce' needs a 'logistic' or 'softmax' output activation")
-    spec, rows = layout.spec, layout.rows
-    g_fn, h_fn = SQUASH[spec.cell_input], SQUASH[spec.cell_output]
     dtype = torch.as_tensor(np.asarray(params["hidden"])).dtype  # compute in the params' dtype
     dev = torch.device(device)
     as_t = lambda a: torch.tensor(np.asarray(a), dtype=dtype, device=dev)  # a copy: masks are read-only  # noqa: E731
@@ -72,67 +114,30 @@ def run(layout, params, output_activation, x, lengths, target, weights, loss, gr
     W = {n: leaves[n] * as_t(masks[n]) for n in PARAMS}
     x, target, weights = as_t(x), as_t(target), as_t(weights)
     K, B, T, _ = x.shape
-    C, nb, cpb = layout.n_cells, layout.n_blocks, layout.cells_per_block
     valid = torch.arange(T, device=dev) < torch.as_tensor(np.asarray(lengths), device=dev)[..., None]
-    gate_rec = "gates" in layout.sources
-    truncated = gradient == "truncated"
-    cut = (lambda v: v.detach()) if truncated else (lambda v: v)  # noqa: E731
+    cut = (lambda v: v.detach()) if gradient == "truncated" else (lambda v: v)  # noqa: E731
     if frozen is not None:
         frozen = {k: as_t(v) for k, v in frozen.items()}
+    trace = {n: [] for n in TRACE}
 
-    def per_block(p, s):  # Σ_{c∈b} p[c] s_c  -> [K,B,n_blocks]
-        return (p[:, None, :] * s).reshape(K, B, nb, cpb).sum(-1)
-
-    def to_cells(v):  # block value -> each of its cells
-        return v.repeat_interleave(cpb, dim=-1)
-
-    def held(name, t, value):
+    def held(name, value, t):
         """A value the truncated gradient treats as constant: record it, or replay the trace."""
         value = frozen[name][:, :, t] if frozen is not None else cut(value)
         trace[name].append(value.detach())
         return value
 
-    zeros = x.new_zeros(K, B, C)
-    y, s = zeros, zeros
+    y = s = x.new_zeros(K, B, layout.n_cells)
     gates = x.new_zeros(K, B, layout.n_gate_units)
-    trace = {n: [] for n in TRACE}
-    ys, ss, outs = [], [], []
+    ys, ss, gs, outs = [], [], [], []
     for t in range(T):
-        src = [x.new_ones(K, B, 1), x[:, :, t], held("y_prev", t, y)]
-        g_prev = held("gates_prev", t, gates)
-        if gate_rec:
-            src.append(g_prev)
-        net = torch.einsum("krn,kbn->kbr", W["hidden"], torch.cat(src, -1))  # [K,B,R]
-        s_peep = held("s_prev", t, s)  # the peepholes of the input/forget gates see s(t-1)
-        act = []  # gate activations in row order, the next step's "gates" source
-        i = f = 1.0
-        if "input_gate" in rows:
-            i = torch.sigmoid(net[..., rows["input_gate"]] + per_block(W["peephole"][:, 0], s_peep))
-            act.append(i)
-        if spec.forget == "gate":
-            f = torch.sigmoid(net[..., rows["forget_gate"]] + per_block(W["peephole"][:, 1], s_peep))
-            act.append(f)
-        elif spec.forget == "coupled":
-            f = 1.0 - i
-        elif spec.forget == "zero":
-            f = 0.0
-        f_c = to_cells(f) if torch.is_tensor(f) else f
-        i_c = to_cells(i) if torch.is_tensor(i) else i
-        # The CEC: s(t-1) stays attached here even in truncated mode.
-        s = f_c * s + i_c * g_fn(net[..., rows["cell"]])
-        s_now = held("s", t, s)  # the output gate's peephole sees the current s(t)
-        o = 1.0
-        if "output_gate" in rows:
-            o = torch.sigmoid(net[..., rows["output_gate"]] + per_block(W["peephole"][:, 2], s_now))
-            act.append(o)
-        y = (to_cells(o) if torch.is_tensor(o) else o) * h_fn(s)
-        gates = torch.cat(act, -1) if act else gates
-        out_src = [x.new_ones(K, B, 1), y]
+        s, y, gates = step(layout, W["hidden"], W["peephole"], x[:, :, t], y, s, gates, partial(held, t=t))
+        out_src = [x.new_ones(K, B, 1), y]  # [1, y(t), x(t)?]
         if layout.output_from == "cells+inputs":
             out_src.append(x[:, :, t])
         outs.append(torch.einsum("kon,kbn->kbo", W["output"], torch.cat(out_src, -1)))
         ys.append(y)
         ss.append(s)
+        gs.append(gates)
 
     a = torch.stack(outs, 2)  # output net inputs [K,B,T,O]
     if output_activation == "linear":
@@ -153,12 +158,13 @@ def run(layout, params, output_activation, x, lengths, target, weights, loss, gr
 
     grads = None
     if gradient is not None:
-        gs = torch.autograd.grad(trial_loss.sum(), [leaves[n] for n in PARAMS],  # trials independent
+        dW = torch.autograd.grad(trial_loss.sum(), [leaves[n] for n in PARAMS],  # trials independent
                                  allow_unused=True, materialize_grads=True)  # rnn: no peepholes
-        grads = {n: (gv * as_t(masks[n])).cpu().numpy() for n, gv in zip(PARAMS, gs)}
+        grads = {n: (gv * as_t(masks[n])).cpu().numpy() for n, gv in zip(PARAMS, dW)}
     pad = lambda v: torch.where(valid[..., None], v, 0.0).detach().cpu().numpy()  # noqa: E731
     result = {"outputs": pad(out), "loss": trial_loss.detach().cpu().numpy(), "grads": grads,
-              "cells": pad(torch.stack(ys, 2)), "states": pad(torch.stack(ss, 2))}
+              "cells": pad(torch.stack(ys, 2)), "states": pad(torch.stack(ss, 2)),
+              "gates": pad(torch.stack(gs, 2))}
     if return_trace:
         result["trace"] = {n: torch.stack(v, 2).cpu().numpy() for n, v in trace.items()}
     return result
