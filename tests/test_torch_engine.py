@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from lstmlib.engines.torch_engine import run
+from lstmlib.model.equations import forward
 from lstmlib.model.layout import Layout, initialise
 from lstmlib.model.spec import ARCHITECTURES
 
@@ -167,48 +168,6 @@ def test_padding_float32_and_bad_names():
         run(layout, params, gradient="bptt", **prob)
 
 
-def _sigmoid(a):
-    return 1.0 / (1.0 + np.exp(-a))
-
-
-NP_SQUASH = {"tanh": np.tanh, "logistic": _sigmoid, "logistic2": lambda a: 4 * _sigmoid(a) - 2,
-             "logistic1": lambda a: 2 * _sigmoid(a) - 1, "identity": lambda a: a}
-
-
-def loop_forward(layout, W, P, Wout, x, act):
-    """The spec.py equations unit by unit, in plain numpy loops (one trial, one sequence)."""
-    spec, rows, C, cpb = layout.spec, layout.rows, layout.n_cells, layout.cells_per_block
-    g, h = NP_SQUASH[spec.cell_input], NP_SQUASH[spec.cell_output]
-    y, s, gates = np.zeros(C), np.zeros(C), np.zeros(layout.n_gate_units)
-    outs, ys, ss = [], [], []
-    for xt in x:
-        u = np.concatenate([[1.0], xt, y] + ([gates] if "gates" in layout.sources else []))
-        s_new, y_new, gates_new = np.zeros(C), np.zeros(C), np.zeros_like(gates)
-        for b in range(layout.n_blocks):
-            cells = range(b * cpb, (b + 1) * cpb)
-
-            def gate(name, g_index, s_seen):
-                r = rows[name].start + b
-                a = _sigmoid(W[r] @ u + sum(P[g_index, c] * s_seen[c] for c in cells))
-                gates_new[r - C] = a
-                return a
-            i = gate("input_gate", 0, s) if spec.input_gate else 1.0
-            f = {"none": 1.0, "zero": 0.0, "coupled": 1.0 - i}.get(spec.forget)
-            if spec.forget == "gate":
-                f = gate("forget_gate", 1, s)
-            for c in cells:
-                s_new[c] = f * s[c] + i * g(W[c] @ u)
-            o = gate("output_gate", 2, s_new) if spec.output_gate else 1.0
-            for c in cells:
-                y_new[c] = o * h(s_new[c])
-        y, s, gates = y_new, s_new, gates_new
-        a = Wout @ np.concatenate([[1.0], y] + ([xt] if layout.output_from == "cells+inputs" else []))
-        outs.append({"linear": a, "logistic": _sigmoid(a), "softmax": np.exp(a) / np.exp(a).sum()}[act])
-        ys.append(y)
-        ss.append(s)
-    return np.array(outs), np.array(ys), np.array(ss)
-
-
 @pytest.mark.parametrize("name", PRESETS)
 def test_forward_matches_unit_by_unit_loops(name):
     layout, params, prob = problem(name)
@@ -221,12 +180,11 @@ def test_forward_matches_unit_by_unit_loops(name):
     for k in range(2):
         for b in range(2):
             L = prob["lengths"][k, b]
-            ref = loop_forward(layout, params["hidden"][k], params["peephole"][k], params["output"][k],
-                               prob["x"][k, b, :L], act)
-            for key, want in zip(("outputs", "cells", "states"), ref):
-                np.testing.assert_allclose(res[key][k, b, :L], want, rtol=1e-13, atol=1e-14)
+            ref = forward(layout, {n: p[k] for n, p in params.items()}, prob["x"][k, b, :L], act)
+            for key in ("outputs", "cells", "states"):
+                np.testing.assert_allclose(res[key][k, b, :L], ref[key], rtol=1e-13, atol=1e-14)
                 assert np.all(res[key][k, b, L:] == 0)
-            y, t = ref[0], prob["target"][k, b, :L]
+            y, t = ref["outputs"], prob["target"][k, b, :L]
             if loss == "mse":
                 ell = 0.5 * ((y - t) ** 2).sum(-1)
             elif act == "softmax":

@@ -1,0 +1,141 @@
+"""The written-once equations: the squashing policies against the compiled kernels, and the unit-by-unit
+reference :func:`lstmlib.model.equations.forward` against both engines."""
+
+import numpy as np
+import pytest
+import torch
+
+import lstmlib
+from lstmlib.engines import kernels, torch_engine
+from lstmlib.model.equations import forward
+from lstmlib.model.layout import GATE_ROWS, OUTPUT_ACTIVATIONS, OUTPUT_SOURCES
+from lstmlib.model.spec import ARCHITECTURES, SQUASHES, ArchSpec
+
+# The kernel functions are being renamed to public names; accept either spelling.
+squash_row = getattr(kernels, "squash_row", None) or kernels._squash_row
+squash_deriv_row = getattr(kernels, "squash_deriv_row", None) or kernels._squash_deriv_row
+
+X = np.concatenate([np.linspace(-8.0, 8.0, 161), [-30.0, -1e-3, 1e-3, 30.0]])  # sample points
+
+
+def kernel_squash(name, x):
+    """The compiled kernel's squash of ``x`` and its derivative from the output, by the kernel's code."""
+    code, L = kernels.SQUASH_CODES[name], x.size
+    y = np.zeros((1, 1, L))
+    squash_row(code, x.reshape(1, 1, L).copy(), 0, 0, y, 0, 0, L, np.float64)
+    dy = np.zeros(L)
+    squash_deriv_row(code, y, 0, 0, dy, L, np.float64)
+    return y[0, 0], dy
+
+
+def test_the_kernels_know_every_squash_by_name():
+    assert set(kernels.SQUASH_CODES) == set(SQUASHES)
+    for name in SQUASHES:  # the spec's validation goes by the same names
+        assert ArchSpec("x", cell_input=name, cell_output=name).cell_input == name
+    with pytest.raises(ValueError, match="valid choices"):
+        ArchSpec("x", cell_input="relu")
+
+
+@pytest.mark.parametrize("name", sorted(SQUASHES))
+def test_squash_policy_matches_the_compiled_kernel(name):
+    policy = SQUASHES[name]
+    y_kernel, dy_kernel = kernel_squash(name, X)
+    y = policy.fn(X)
+    np.testing.assert_allclose(y, y_kernel, rtol=0, atol=1e-15)  # the kernel's exp is within ~1 ulp of libm's
+    np.testing.assert_allclose(policy.deriv(y_kernel), dy_kernel, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(policy.deriv(y), dy_kernel, rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", sorted(SQUASHES))
+def test_squash_derivative_from_the_output_matches_finite_differences(name):
+    policy, h = SQUASHES[name], 1e-5
+    x = np.linspace(-6.0, 6.0, 121)
+    numeric = (policy.fn(x + h) - policy.fn(x - h)) / (2 * h)
+    np.testing.assert_allclose(policy.deriv(policy.fn(x)), numeric, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", sorted(SQUASHES))
+def test_squash_stays_in_its_range_and_works_on_torch_tensors(name):
+    policy = SQUASHES[name]
+    lo, hi = policy.range
+    y = policy.fn(X)
+    assert np.all((lo <= y) & (y <= hi))
+    if np.isfinite(lo):  # a squash reaches both ends of its range
+        assert y.min() < lo + 1e-9 and y.max() > hi - 1e-9
+    t = torch.tensor(X, requires_grad=True)
+    yt = policy.fn(t)
+    assert torch.is_tensor(yt)
+    np.testing.assert_allclose(yt.detach().numpy(), y, rtol=0, atol=1e-15)
+    (dx,) = torch.autograd.grad(yt.sum(), t)
+    np.testing.assert_allclose(dx.numpy(), policy.deriv(y), rtol=1e-12, atol=1e-15)
+
+
+def cases():
+    """Every preset, each also with peepholes where it has gates and lacks them, every output
+    activation and both output-layer sources."""
+    for name, spec in sorted(ARCHITECTURES.items()):
+        for peepholes in sorted({spec.peepholes, spec.has_gates}):
+            for output in OUTPUT_ACTIVATIONS:
+                for output_from in OUTPUT_SOURCES:
+                    yield pytest.param(name, peepholes, output, output_from,
+                                       id=f"{name}-{'peep' if peepholes else 'nopeep'}-{output}-{output_from}")
+
+
+def reference_network(name, peepholes, output, output_from):
+    cells = 1 if name == "rnn" else 2
+    net = lstmlib.build(name, 2, 3, 2, cells, trials=2, output=output, output_from=output_from, init_range=0.5,
+                        seed=4, peepholes=peepholes)
+    for n in ("hidden", "peephole"):  # make every free weight matter (biases, peepholes ...)
+        net.params[n] += 0.3 * net.layout.masks()[n]
+    return net
+
+
+@pytest.mark.parametrize("name,peepholes,output,output_from", cases())
+def test_reference_equations_match_both_engines(name, peepholes, output, output_from):
+    net = reference_network(name, peepholes, output, output_from)
+    rng = np.random.default_rng(5)
+    K, B, T = 2, 3, 7
+    x = rng.normal(size=(K, B, T, 2))
+    lengths = rng.integers(1, T + 1, size=(K, B))
+    lengths[0, 0] = T
+    numba_trace = net.trace(x, lengths)
+    engines = {"numba": net.forward(x, lengths), "torch": net.forward(x, lengths, engine="torch")}
+    target = np.zeros((K, B, T, 3))
+    torch_run = torch_engine.run(net.layout, net.params, output, x, lengths, target, np.ones((K, B, T)),
+                                 net.loss, None)
+    C = net.layout.n_cells
+    gate_names = [g for g in GATE_ROWS if g in net.layout.rows]
+    assert set(numba_trace) == {"outputs", "cell_input", "states", "cells", *gate_names}
+    for k in range(K):
+        for b in range(B):
+            L = lengths[k, b]
+            ref = forward(net.layout, {n: p[k] for n, p in net.params.items()}, x[k, b, :L], output)
+            assert set(ref) == set(numba_trace)
+            got = [(f"numba trace {key}", key, numba_trace[key][k, b]) for key in ref]
+            got += [(f"{engine} forward", "outputs", outputs[k, b]) for engine, outputs in engines.items()]
+            got += [(f"torch run {key}", key, torch_run[key][k, b]) for key in ("outputs", "cells", "states")]
+            got += [(f"torch run {g}", g, torch_run["gates"][k, b][:, rows.start - C:rows.stop - C])
+                    for g, rows in net.layout.rows.items() if g != "cell"]  # gate units follow the C cell rows
+            for what, key, values in got:
+                np.testing.assert_allclose(values[:L], ref[key], rtol=0, atol=1e-12,
+                                           err_msg=f"{what}, trial {k}, sequence {b}")
+            for engine, outputs in engines.items():
+                assert np.all(outputs[k, b, L:] == 0), engine
+
+
+def test_reference_equations_in_words():
+    """The fixed forget factors and absent gates of the spec, on one cell with hand-set weights."""
+    net = lstmlib.build("cifg", 1, 1, 1, 1, init_range=0.0)
+    net["cell.x"] = [[1.0]]
+    x = np.array([[0.5], [-1.0], [2.0]])
+    ref = forward(net.layout, {n: p[0] for n, p in net.params.items()}, x, "linear")
+    i = ref["input_gate"][:, 0]
+    np.testing.assert_allclose(i, 0.5)  # σ(0) with every gate weight 0
+    s = np.zeros(4)
+    for t in range(3):  # s = (1 - i) s(t-1) + i tanh(x)
+        s[t + 1] = (1 - i[t]) * s[t] + i[t] * np.tanh(x[t, 0])
+    np.testing.assert_allclose(ref["states"][:, 0], s[1:], rtol=1e-15)
+    np.testing.assert_allclose(ref["cells"][:, 0], 0.5 * np.tanh(s[1:]), rtol=1e-15)
+    assert "forget_gate" not in ref
+    with pytest.raises(ValueError, match="output_activation"):
+        forward(net.layout, {n: p[0] for n, p in net.params.items()}, x, "relu")
