@@ -1,92 +1,289 @@
-"""Gers, Schraudolph & Schmidhuber (2002), the timing chapter: summaries, verdicts, scorecard rows and
-figures, all read from :class:`~.protocols.TimingJob` records."""
+"""Gers, Schraudolph & Schmidhuber (2002), the timing chapter (``notebooks/timing.ipynb``): what it computes
+from :class:`~.jobs.TimingJob` records, each a function the notebook calls once.
+
+* summaries of records (:func:`summarise`, :func:`summary_of`), the rule check apart from the rows
+  (:func:`split_rule_checks`);
+* the tables: protocol (:func:`protocol_table`), results (:func:`results_table`), rule check
+  (:func:`rule_check_rows`) and scorecard (:func:`scorecard_table`);
+* the glued sentences (:func:`sentences`, :func:`rule_check_sentence`);
+* the verdicts and scorecard rows (:func:`claim_verdict`, :func:`scorecard_rows`, :func:`scale_text`);
+* the trace figures of the best peephole LSTM trials (:func:`best_trial`, :func:`trace_figure`,
+  :func:`export_traces`); the plots themselves are in :mod:`.figures`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...study.figures import (
-    ARCH_COLOURS,
-    LEGEND_OUTSIDE,
-    by_protocol,
-    gate_panel,
-    label,
-    panels,
-    strip_plot,
-)
+from ...study.figures import fmt_count, html_table
+from .figures import plot_not_run, plot_stream_trace
+from .jobs import RULE_CHECK_ROW, is_rule_check, network_for, network_from_record
+from .protocols import LABELS, TIMING_ARCHITECTURES
+
+#: Captions of the chapter's fixed figures (the trace figures' captions name their trial: :func:`trace_figure`).
+CAPTIONS = {
+    "timing_examples": "The first steps of one stream of each task: the input (grey) and the target at the judged "
+                       "steps (black dots). MSD is judged at spikes only; GTS and PFG at every step.",
+    "timing_streams": "Training streams until each trial solved the task (dots), or the budget for unsolved trials "
+                      "(crosses; hollow: diverged).",
+    "timing_curves": "Learning curves: the mean number of correct events per training stream (a stream ends at its "
+                     "first wrong step, at most 100 events), one line per trial.",
+}
+
+#: The trace figures: (row key, events in the stream shown, figure name), in the order they are exported.
+TRACES = (("msd_F49_I0-1", 6, "timing_trace_msd49"), ("gts_F10", 6, "timing_trace_gts"),
+          ("msd_F10_I0-1", 8, "timing_trace_msd10"), ("pfg_cos_F10", 6, "timing_trace_pfg"))
+
+#: The scorecard table's columns.
+SCORECARD_COLUMNS = {"experiment": "experiment", "model": "model", "paper": "paper", "ours": "ours",
+                     "verdict": "verdict"}
 
 
-def plot_streams_to_solution(records, protocols, ax_width=3.8, labels=None):
-    """Timing tasks, per task (panel) and architecture (row): training streams until each trial solved
-    the task (dots) or the budget at which an unsolved trial stopped (crosses; hollow: diverged)."""
-    def point(t):
-        solved = t["status"] == "solved"
-        return (t["streams"] if solved else t["streams_seen"]), ("o" if solved else "x"), t["status"] != "diverged"
-    return strip_plot(records, protocols, ax_width, point, lambda p: None, "training streams",
-                       ["status", "streams", "streams_seen", "best_train_events", "test_events"], labels)
+def arch_label(arch) -> str:
+    """This chapter's name of ``arch`` (its architectures differ only in their gates: :data:`LABELS`)."""
+    return LABELS.get(arch, arch)
 
 
-def plot_event_curves(records, protocols, ax_width=3.8, labels=None):
-    """Timing tasks, per task (panel): mean number of correct events per training stream against
-    training streams seen, one line per trial, coloured by architecture."""
-    groups = by_protocol(records)
-    fig, axes = panels(len(groups), ax_width)
-    data = {"protocol": [], "arch": [], "trial": [], "streams": [], "mean_events": []}
-    for ax, (key, recs) in zip(axes, groups.items()):
-        for r in recs:
-            for t in r["trials"]:
-                if not t["curve"]:
-                    continue
-                x, y = zip(*t["curve"])
-                ax.plot(x, y, lw=0.8, alpha=0.6, color=ARCH_COLOURS.get(r["arch"], "k"),
-                        label=((labels or {}).get(r["arch"]) or label(r["arch"])) if t["trial"] == 0 else None)
-                for xi, yi in t["curve"]:
-                    for c, v in (("protocol", key), ("arch", r["arch"]), ("trial", t["trial"]), ("streams", xi),
-                                 ("mean_events", yi)):
-                        data[c].append(v)
-        ax.set_yscale("symlog", linthresh=1)
-        ax.set_title(protocols[key].title, fontsize=8)
-        ax.set_xlabel("training streams")
-        ax.set_ylabel("correct events per stream")
-    axes[0].legend(fontsize=6)
-    fig.tight_layout()
-    return fig, data
+# ---------------------------------------------------------------- summaries
+
+def summarise(record) -> dict:
+    """One job's record in numbers: trials solved and diverged, the median training streams of the
+    solved ones, the medians of the best training run and of the final test, the best final test."""
+    t = record["trials"]
+    solved = [x["streams"] for x in t if x["streams"] is not None]
+    rmse = [x["test_rmse"] for x in t if x["test_rmse"] is not None]
+    return {"job": record["job"], "protocol": record["protocol"], "arch": record["arch"],
+            "n_weights": record["n_weights"], "budget": record["budget"], "trials": len(t), "solved": len(solved),
+            "diverged": sum(x["status"] == "diverged" for x in t),
+            "streams_median": float(np.median(solved)) if solved else None,
+            "best_train_events_median": float(np.median([x["best_train_events"] for x in t])),
+            "test_events_median": float(np.median([x["test_events"] for x in t])),
+            "test_events_best": int(max(x["test_events"] for x in t)),
+            "test_rmse_median": float(np.median(rmse)) if rmse else None}
 
 
-def plot_stream_trace(net, x, target, weights, length, title="", tolerance=None):
-    """How one trained network (``net`` with one trial) runs on one stream ``x [time, inputs]`` from a
-    reset state: the input, the cell state, the gates and the output against the target at the judged
-    steps (``weights > 0``; the band is ± ``tolerance``).  Returns (figure, data columns)."""
-    import matplotlib.pyplot as plt
-    x = np.asarray(x, float)
-    tr = net.trace(x[None, None, :length], np.array([[length]]))
-    t = np.arange(length)
-    gates = [g for g in ("input_gate", "forget_gate", "output_gate") if g in tr]
-    fig, axes = plt.subplots(3 + bool(gates), 1, figsize=(9, 6.5), sharex=True,
-                             gridspec_kw={"height_ratios": [0.6, 1] + ([1] if gates else []) + [1.3]})
-    outside = LEGEND_OUTSIDE
-    data = {"t": t, "input": x[:length, 0]}
-    axes[0].plot(t, x[:length, 0], lw=0.8, color="0.3")
-    axes[0].set_ylabel("input")
-    for c in range(tr["states"].shape[-1]):
-        data[f"state_cell{c}"] = tr["states"][0, 0, :length, c]
-        axes[1].plot(t, data[f"state_cell{c}"], lw=1, label=f"cell {c}")
-    axes[1].set_ylabel("cell state s(t)")
-    axes[1].legend(**outside)
-    if gates:
-        gate_panel(axes[2], tr, length, data, outside)
-    y = tr["outputs"][0, 0, :length, 0]
-    judged = np.asarray(weights)[:length] > 0
-    tgt = np.asarray(target)[:length, 0]
-    data.update({"output": y, "target": np.where(judged, tgt, np.nan)})
-    axes[-1].plot(t, y, lw=1, color="C3", label="output")
-    axes[-1].plot(t[judged], tgt[judged], "k.", ms=4, label="target (judged steps)")
-    if tolerance is not None:
-        axes[-1].errorbar(t[judged], tgt[judged], yerr=tolerance, fmt="none", ecolor="0.6", lw=0.6,
-                          label=f"± {tolerance:g}")
-    axes[-1].set_ylabel("output")
-    axes[-1].set_xlabel("time step")
-    axes[-1].legend(**outside)
-    axes[0].set_title(title, fontsize=9)
-    fig.tight_layout()
-    return fig, data
+def summary_of(summaries, protocol, arch):
+    """The summary (or record) of ``protocol`` (a key) with ``arch`` among ``summaries``; None if not run."""
+    return next((s for s in summaries if s["protocol"] == protocol and s["arch"] == arch), None)
+
+
+def split_rule_checks(items) -> tuple[list, list]:
+    """Records or summaries split into the chapter's rows and the rule checks
+    (:func:`~.jobs.rule_check_jobs`), each in the given order."""
+    items = list(items)
+    return ([s for s in items if not is_rule_check(s["protocol"])],
+            [s for s in items if is_rule_check(s["protocol"])])
+
+
+# ---------------------------------------------------------------- tables
+
+def table_html(rows) -> str:
+    """An HTML table of ``rows`` (dicts with the same keys), headed by the first row's keys."""
+    if not rows:
+        raise ValueError("no rows to show")
+    return html_table(rows, {k: k for k in rows[0]})
+
+
+def protocol_rows(jobs) -> list[dict]:
+    """One row per protocol that ``jobs`` run (rule checks included): task, learning rule, output unit,
+    tolerance, the weights of each architecture run, budgets, trials and the paper's claim."""
+    protocols = {j.protocol.key: j.protocol for j in jobs}
+    rows = []
+    for key, p in protocols.items():
+        mine = [j for j in jobs if j.protocol.key == key]
+        archs = list(dict.fromkeys(j.arch for j in mine))
+        rows.append({"row": key, "task": p.title, "learning rule": p.rule(),
+                     "output unit": p.task.output, "tolerance": f"{p.task.tolerance:g}",
+                     "weights": ", ".join(f"{arch_label(a)} {network_for(p, a, 1, 0).n_weights}" for a in archs),
+                     "budget (streams)": ", ".join(sorted({f"{j.budget:,}" for j in mine})),
+                     "trials": ", ".join(sorted({str(j.trials) for j in mine})),
+                     "the paper says": p.paper.get("claim", "–")})
+    return rows
+
+
+def protocol_table(jobs) -> str:
+    """The protocol table (:func:`protocol_rows`) as HTML."""
+    return table_html(protocol_rows(jobs))
+
+
+def results_rows(summaries) -> list[dict]:
+    """One results row per summary: trials solved (and diverged), median streams to solve, median best
+    training run, final test (median and best correct events, median RMSE) and budget."""
+    rows = []
+    for s in summaries:
+        diverged = f" ({s['diverged']} diverged)" if s["diverged"] else ""
+        rmse = "–" if s["test_rmse_median"] is None else f"{s['test_rmse_median']:.3f}"
+        rows.append({"row": s["protocol"], "architecture": arch_label(s["arch"]), "weights": s["n_weights"],
+                     "solved": f"{s['solved']}/{s['trials']}{diverged}",
+                     "streams to solve (median)": fmt_count(s["streams_median"]),
+                     "best training run (median)": f"{s['best_train_events_median']:g}",
+                     "final test: correct events, median (best)":
+                         f"{s['test_events_median']:g} ({s['test_events_best']})",
+                     "final test RMSE (median)": rmse, "budget": f"{s['budget']:,}"})
+    return rows
+
+
+def results_table(summaries) -> str:
+    """The results table (:func:`results_rows`) as HTML."""
+    return table_html(results_rows(summaries))
+
+
+def rule_check_rows(summaries, check_summaries) -> list:
+    """The summaries the rule-check table compares: the peephole LSTM on :data:`~.jobs.RULE_CHECK_ROW`
+    with the run's rule (from ``summaries``, if run), then each check; none without checks."""
+    if not check_summaries:
+        return []
+    base = summary_of(summaries, RULE_CHECK_ROW, "peephole")
+    return ([base] if base else []) + list(check_summaries)
+
+
+def scorecard_table(rows) -> str:
+    """The chapter's scorecard rows (:func:`scorecard_rows`) as HTML, in :data:`SCORECARD_COLUMNS`."""
+    return html_table(rows, SCORECARD_COLUMNS)
+
+
+# ---------------------------------------------------------------- sentences
+
+def row_sentence(summaries, protocol) -> str:
+    """"<row title>: solved by <architecture> <solved>/<trials> (median <n> streams), ..." for one row."""
+    parts = []
+    for arch in TIMING_ARCHITECTURES:
+        s = summary_of(summaries, protocol.key, arch)
+        if s is not None:
+            parts.append(f"{arch_label(arch)} {s['solved']}/{s['trials']}"
+                         + (f" (median {fmt_count(s['streams_median'])} streams)" if s["solved"] else ""))
+    if not parts:
+        return f"({protocol.key} was not run.)"
+    return f"{protocol.title}: solved by " + ", ".join(parts) + "."
+
+
+def ablation_sentence(summaries, protocol, a, b, what):
+    """"<what> on <row title>: <a> <solved>/<trials>, <b> <solved>/<trials>"; None unless both ran."""
+    sa, sb = summary_of(summaries, protocol.key, a), summary_of(summaries, protocol.key, b)
+    if sa is None or sb is None:
+        return None
+    return (f"{what} on {protocol.title}: {arch_label(a)} {sa['solved']}/{sa['trials']}, "
+            f"{arch_label(b)} {sb['solved']}/{sb['trials']}")
+
+
+def sentences(summaries, protocols, wall_time, workers) -> dict[str, str]:
+    """The glued sentences of "Reading the numbers", by glue key: ``timing_rows`` (every row),
+    ``timing_peep`` (peepholes on/off), ``timing_fg`` (forget gate on/off) and ``timing_wall`` (the
+    run's time).  ``summaries``: the rows' summaries; ``protocols``: the rows by key."""
+    def ablations(b, what):
+        found = [t for t in (ablation_sentence(summaries, p, "peephole", b, what) for p in protocols.values()) if t]
+        return ("; ".join(found) + ".") if found else "(not run)"
+    return {"timing_rows": " ".join(row_sentence(summaries, p) for p in protocols.values()),
+            "timing_peep": ablations("forget", "peepholes on/off"),
+            "timing_fg": ablations("nfg", "forget gate on/off"),
+            "timing_wall": f"{wall_time / 60:.1f} minutes on {workers} worker(s)"}
+
+
+def rule_check_sentence(check_summaries, protocols) -> str:
+    """What the first rule check found (``protocols``: by key, the check's included, as
+    :func:`~.jobs.protocols_of` gives them), or that the rule was not checked."""
+    if not check_summaries:
+        return "(The secondary sources' rule was not checked in this run.)"
+    c = check_summaries[0]
+    if c["protocol"] not in protocols:
+        raise ValueError(f"no protocol {c['protocol']!r} among {sorted(protocols)}")
+    return (f"With the secondary sources' rule ({protocols[c['protocol']].rule()}), the peephole LSTM solved "
+            f"continual MSD (F = 10, I ∈ {{0, 1}}) in {c['solved']} of {c['trials']} trials within "
+            f"{c['budget']:,} training streams; its longest run of correct events in a training stream had a "
+            f"median of {c['best_train_events_median']:g}.")
+
+
+# ---------------------------------------------------------------- verdicts and the scorecard
+
+def claim_verdict(protocol, by_arch) -> str:
+    """Whether a run supports the claim the readable text of the paper makes for ``protocol``'s row
+    (``by_arch``: :func:`summarise` dicts by architecture).  "Can learn" claims (GTS, PFG, the 49/50
+    MSD) are existence claims: reproduced if at least one peephole LSTM trial solved the task.  "Solved
+    with or without peepholes" (MSD, F = 10): reproduced if both the peephole LSTM and the LSTM without
+    peepholes solved it in at least half of their trials, "partly" if both in at least one."""
+    claim = protocol.paper.get("claim")
+    peep, nopeep = by_arch.get("peephole"), by_arch.get("forget")
+    if claim is None:
+        return "no paper claim"
+    if peep is None:
+        return "not run"
+    if "with and without peepholes" in claim:
+        if nopeep is None:
+            return "not run"
+        if min(peep["solved"] / peep["trials"], nopeep["solved"] / nopeep["trials"]) >= 0.5:
+            return "reproduced"
+        return "partly" if peep["solved"] and nopeep["solved"] else "not reproduced at this budget"
+    return "reproduced" if peep["solved"] else "not reproduced at this budget"
+
+
+def scorecard_rows(summaries, protocols, scale_text, chapter="timing") -> list:
+    """One scorecard row per task: the peephole LSTM (and, where the claim is about it, the LSTM without
+    peepholes) against the claim of the paper's readable text (:func:`claim_verdict`)."""
+    rows = []
+    for key, p in protocols.items():
+        by_arch = {s["arch"]: s for s in summaries if s["protocol"] == key}
+        peep = by_arch.get("peephole")
+        if peep is None:
+            continue
+        ours = "; ".join(f"{LABELS[a]} {s['solved']}/{s['trials']} solved"
+                         + (f" (median {s['streams_median']:,.0f} streams)" if s["solved"] else "")
+                         for a, s in by_arch.items())
+        rows.append({"chapter": chapter, "experiment": p.title, "model": "peephole LSTM",
+                     "protocol": f"{p.rule()}; at most {peep['budget']:,} training streams",
+                     "paper": p.paper.get("claim", "no claim readable") + " (numbers unverified [U])",
+                     "ours": ours, "verdict": claim_verdict(p, by_arch), "scale": scale_text})
+    return rows
+
+
+def scale_text(scale, rule, experiments=None, architectures=None, trials=None, budget=None) -> str:
+    """The scorecard's scale: "<scale>, rule <rule>", with " (custom)" after the scale when rows,
+    architectures, trials or budget were chosen by hand."""
+    custom = (experiments, architectures, trials, budget) != (None,) * 4
+    return f"{scale}{' (custom)' if custom else ''}, rule {rule}"
+
+
+# ---------------------------------------------------------------- the trace figures
+
+def best_trial(record) -> dict:
+    """The trial of ``record`` to show: solved ones first, then the most successive correct events in
+    the final test, then the longest training run, then the fewest training streams to solution."""
+    if not record["trials"]:
+        raise ValueError(f"record {record.get('job')!r} has no trials")
+    return max(record["trials"], key=lambda t: (t["status"] == "solved", t["test_events"], t["best_train_events"],
+                                                -(t["streams"] or 10**12)))
+
+
+def trace_figure(records, protocols, key, n_events, seed):
+    """The best peephole LSTM trial (:func:`best_trial`) of row ``key`` run on a fresh stream of
+    ``n_events`` events (drawn with seed ``seed + 7``): ``(figure, data, caption)``; a placeholder
+    (:func:`~.figures.plot_not_run`) if the row was not run with the peephole LSTM."""
+    rec = summary_of(records, key, "peephole")
+    if rec is None:  # keep the figure (the page refers to it), say why it is empty
+        fig, data = plot_not_run(f"{key} with the peephole LSTM was not run in this build")
+        return fig, data, f"(Not run: {key} with the peephole LSTM.)"
+    p = protocols[key]
+    t = best_trial(rec)
+    net = network_from_record(p, rec, t["trial"])
+    s = p.task.stream(np.random.default_rng(seed + 7), 1, n_events)
+    n = int(s.lengths[0])
+    caption = (f"The best peephole LSTM trial on {p.title} (trial {t['trial']}: {t['status']}, "
+               f"{t['test_events']} successive correct events in the final test) on a fresh stream of "
+               f"{n_events} events: input, cell state, gates, and the output against the target at the judged "
+               f"steps (bars: the tolerance).")
+    fig, data = plot_stream_trace(net, s.x[0], s.target[0], s.weights[0], n, title=p.title,
+                                  tolerance=p.task.tolerance)
+    return fig, data, caption
+
+
+def export_traces(export, records, protocols, seed) -> str:
+    """Export every figure of :data:`TRACES` (:func:`trace_figure`) with ``export`` (a
+    :class:`~lstmlib.study.results.FigureExporter`: each caption is added to its ``captions``);
+    returns the ``{numref}`` references to the traces of rows that were run, comma-separated."""
+    refs = []
+    for key, n_events, name in TRACES:
+        fig, data, caption = trace_figure(records, protocols, key, n_events, seed)
+        export.captions[name] = caption
+        export(fig, data, name)
+        if summary_of(records, key, "peephole") is not None:
+            refs.append(f"{{numref}}`fig-{name.replace('_', '-')}`")
+    return ", ".join(refs)
