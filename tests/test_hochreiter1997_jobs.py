@@ -115,3 +115,58 @@ def test_recorded_weights_rebuild_the_trained_networks(tiny_jobs):
     np.testing.assert_array_equal(one["cell.x"][0], net["cell.x"][1])
     with pytest.raises(ValueError, match="trial"):
         network_from_record(job.protocol, r, job.trials)
+
+
+# ---------------------------------------------------------------- the chapter's extra jobs
+
+def test_jobs_for_adds_the_ablation_then_the_weight_growth_runs():
+    plain, protocols = hs97.jobs_for("tiny")
+    jobs, same = hs97.jobs_for("tiny", output_ablation=True, lag_diagnostic=True)
+    assert list(same) == list(protocols)  # the table's rows only
+    assert [j.name for j in jobs] == [j.name for j in plain] + [
+        "4_T20_logistic/vanilla", "4_T20/vanilla/weight_growth", "4_T40/vanilla/weight_growth"]
+    check_jobs(jobs)  # names are unique: a weight-growth run sits beside the training job of its row
+    with pytest.raises(ValueError, match="output_ablation must be True or False"):
+        hs97.jobs_for("tiny", output_ablation="yes")
+    with pytest.raises(ValueError, match="lag_diagnostic must be True or False"):
+        hs97.jobs_for("tiny", lag_diagnostic=1)
+    with pytest.raises(ValueError, match="lag_lengths"):  # checked even with the diagnostic off
+        hs97.jobs_for("tiny", lag_lengths="10")
+
+
+def test_output_ablation_jobs_give_the_adding_rows_a_logistic_output_unit():
+    jobs, _ = hs97.jobs_for("tiny", forget_gate_bias=1.0)
+    (ablation,) = hs97.output_ablation_jobs(jobs)
+    main = next(j for j in jobs if j.name == "4_T20/vanilla")
+    assert isinstance(ablation, Job) and ablation.name == "4_T20_logistic/vanilla"
+    assert (ablation.trials, ablation.budget, ablation.seed) == (main.trials, main.budget, main.seed)
+    p = ablation.protocol
+    assert p.output == "logistic" and p.paper == {} and p.title == main.protocol.title + ", logistic output unit"
+    assert p.replace(key=main.protocol.key, output="linear", paper={}, title=main.protocol.title) == \
+        main.protocol.replace(paper={})  # nothing else changed, the forget-gate bias included
+    assert hs97.output_ablation_jobs([j for j in jobs if j.arch != "vanilla"]) == []
+
+
+def test_weight_growth_jobs_record_what_weight_growth_returns():
+    jobs = hs97.weight_growth_jobs([20, 40, 20], 200, seed=3, trials=2)
+    assert [j.name for j in jobs] == ["4_T20/vanilla/weight_growth", "4_T40/vanilla/weight_growth"]  # repeats dropped
+    assert all(j.every == 100 and j.names == hs97.GROWTH_WEIGHTS for j in jobs)
+    assert hs97.weight_growth_jobs([100], 40_000)[0].every == 1000 and \
+        hs97.weight_growth_jobs([100], 40_000)[0].protocol is hs97.PROTOCOLS["4_T100"]
+    records = run_jobs(jobs, workers=1, progress=None)
+    for job, r in zip(jobs, records):
+        direct = hs97.weight_growth(job.protocol, "vanilla", 2, 200, 100, list(hs97.GROWTH_WEIGHTS), seed=3)
+        assert set(r["growth"]) == set(direct) == {"seen", "loss", *hs97.GROWTH_WEIGHTS}
+        for name, value in direct.items():
+            np.testing.assert_array_equal(r["growth"][name], value)  # bit for bit
+        assert (r["job"], r["T"], r["budget"], r["every"]) == (job.name, job.protocol.task.T, 200, 100)
+        assert [t["status"] for t in r["trials"]] == ["budget"] * 2 and r["trials"][0]["sequences_seen"] == 200
+        assert r["seeds"] == Job(job.protocol, "vanilla", 2, 200, 3).seeds()
+
+
+def test_bad_weight_growth_jobs_are_refused():
+    (job,) = hs97.weight_growth_jobs([20], 200)
+    for bad, message in ((dict(every=300), "every must be at most budget"), (dict(every=0), "every"),
+                         (dict(names=()), "names"), (dict(arch="lstm"), "unknown architecture")):
+        with pytest.raises(ValueError, match=message):
+            check_jobs([hs97.WeightGrowthJob(**{**job.__dict__, **bad})])

@@ -2,8 +2,11 @@
 
 :func:`network_for` turns a :class:`~.protocols.Protocol` and an architecture preset into K networks
 built the same way for every architecture; a :class:`Job` trains and tests K trials of one
-(protocol, architecture) pair and returns a plain-dict record (run by
-:func:`lstmlib.study.jobs.run_jobs`); :func:`jobs_for` turns the chapter's parameters into jobs.
+(protocol, architecture) pair and returns a plain-dict record; a :class:`WeightGrowthJob` trains the
+1997 LSTM without a stopping rule and records how chosen weights grow (the chapter's "Longer lags").
+Both are run by :func:`lstmlib.study.jobs.run_jobs`; :func:`jobs_for` turns the chapter's parameters
+into jobs, the output-unit ablation (:func:`output_ablation_jobs`) and the weight-growth runs
+(:func:`weight_growth_jobs`) included.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ..._checks import check_counts
+from ..._checks import check_counts, check_flag
 from ...model import ARCHITECTURES, build
 from ...study.jobs import (
     MAIN_ARCHITECTURES,
@@ -92,8 +95,8 @@ def run_job(job: Job, progress=None, curve_points=120) -> dict:
         chunk = p.stop.every
     say = None if progress is None else (lambda line: progress(f"{job.name}: {line}"))
     t0 = time.perf_counter()
-    hist = train(net, task.sampler(job.trials), SGD(learning_rate(p, job.arch)), sequences=job.budget, chunk=chunk, stop=rule,
-                 tolerance=task.tolerance, seed=seeds["train"], progress=say, progress_every=60.0)
+    hist = train(net, task.sampler(job.trials), SGD(learning_rate(p, job.arch)), sequences=job.budget, chunk=chunk,
+                 stop=rule, tolerance=task.tolerance, seed=seeds["train"], progress=say, progress_every=60.0)
     ev = evaluate(net, task, n=job.n_test, seed=seeds["test"])
     first_half = getattr(rule, "wrong_ok_at", None)
     trials = []
@@ -133,17 +136,97 @@ def weight_growth(protocol: Protocol, arch: str, trials: int, sequences: int, ev
     return {"seen": seen, "loss": loss, **tracks}
 
 
+#: The weights that the weight-growth comparison follows: cells -> output unit, inputs -> cell inputs and
+#: inputs -> input gates (input 0 is the value line of the adding problem, input 1 the marker line).
+GROWTH_WEIGHTS = ("output.cells", "cell.x", "input_gate.x")
+
+#: Trials per sequence length in the weight-growth comparison.
+GROWTH_TRIALS = 10
+
+#: The suffix of the output-unit ablation's rows (``4_T100_logistic``).
+ABLATION_SUFFIX = "_logistic"
+
+
+@dataclass(frozen=True)
+class WeightGrowthJob(ChapterJob):
+    """``trials`` networks of ``arch`` trained on ``protocol`` for exactly ``budget`` sequences (its learning
+    rate, no stopping rule), with the parameters ``names`` recorded every ``every`` sequences by
+    :func:`weight_growth`.  Its record has ``job``, ``protocol``, ``arch``, ``T``, ``budget``, ``every``,
+    ``seeds``, ``wall_time_s``, ``trials`` (each with status ``"budget"``: nothing is solved here) and
+    ``growth``, the :func:`weight_growth` dict itself."""
+
+    every: int = 1000
+    names: tuple = GROWTH_WEIGHTS
+
+    @property
+    def name(self) -> str:
+        return f"{self.protocol.key}/{self.arch}/weight_growth"  # beside the training job of the same row
+
+    def cost(self) -> float:
+        """Trial-steps, as :meth:`Job.cost` counts them (every trial runs its whole budget here)."""
+        return self.trials * self.budget * self.protocol.task.max_length
+
+    def check(self):
+        if self.arch not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {self.arch!r}; valid presets: {sorted(ARCHITECTURES)}")
+        check_counts(self.name, trials=self.trials, budget=self.budget, every=self.every)
+        if self.every > self.budget:
+            raise ValueError(f"{self.name}: every must be at most budget ({self.budget}), got {self.every!r}")
+        if not self.names or not all(isinstance(n, str) for n in self.names):
+            raise ValueError(f"{self.name}: names must be a non-empty sequence of parameter names, got {self.names!r}")
+
+    def run(self, progress=None) -> dict:
+        self.check()
+        t0 = time.perf_counter()
+        growth = weight_growth(self.protocol, self.arch, self.trials, self.budget, self.every, self.names, self.seed)
+        return {"job": self.name, "protocol": self.protocol.key, "arch": self.arch, "T": self.protocol.task.T,
+                "budget": self.budget, "every": self.every,
+                "seeds": Job(self.protocol, self.arch, self.trials, self.budget, self.seed).seeds(),
+                "trials": [{"trial": k, "status": "budget", "sequences_seen": int(growth["seen"][-1])}
+                           for k in range(self.trials)],
+                "growth": growth, "wall_time_s": time.perf_counter() - t0}
+
+
+def weight_growth_jobs(lengths, sequences, seed=0, trials=GROWTH_TRIALS) -> list[WeightGrowthJob]:
+    """The weight-growth comparison: the 1997 LSTM on the adding problem (Exp. 4's protocol) at each
+    sequence length in ``lengths`` (repeats dropped), ``sequences`` training sequences each, the weights
+    :data:`GROWTH_WEIGHTS` recorded at 40 or so points (every ``max(100, sequences // 40)``)."""
+    every = max(100, sequences // 40)
+    return [WeightGrowthJob(with_T(PROTOCOLS["4_T100"], t), "vanilla", trials, sequences, seed, every=every)
+            for t in dict.fromkeys(lengths)]
+
+
+def output_ablation_jobs(jobs) -> list[Job]:
+    """The output-unit ablation: for every adding row (Exp. 4) on which ``jobs`` train the 1997 LSTM, the
+    same job with a logistic output unit instead of the linear one, as row ``<key>_logistic`` with no
+    published numbers."""
+    out = []
+    for j in jobs:
+        if isinstance(j, Job) and j.protocol.key.startswith("4_") and j.arch == "vanilla":
+            p = j.protocol.replace(key=j.protocol.key + ABLATION_SUFFIX, output="logistic", paper={},
+                                   title=j.protocol.title + ", logistic output unit")
+            out.append(Job(p, "vanilla", j.trials, j.budget, j.seed))
+    return out
+
+
 def jobs_for(scale="default", experiments=None, T=None, architectures=None, trials=None, budget=None, seed=0,
-             forget_gate_bias=None):
+             forget_gate_bias=None, *, output_ablation=False, lag_diagnostic=False, lag_lengths=None,
+             lag_sequences=None):
     """The jobs of a noisy-recall run, validated before any work starts.
 
     ``scale``: "tiny", "default" or "paper" (see :data:`SCALES`).  ``experiments``: None for the scale's
-    rows, else a list (or a comma-separated string) of row keys (``"4_T100"``) or families (``"3a"``, ``"3b"``, ``"3c"``, ``"4"``,
-    ``"5"``; a family means its rows in this scale, or all its rows if the scale has none).  ``T``: run
+    rows, else a list (or a comma-separated string) of row keys (``"4_T100"``) or families (``"3a"``,
+    ``"3b"``, ``"3c"``, ``"4"``, ``"5"``; a family means its rows in this scale, or all its rows if the
+    scale has none).  ``T``: run
     every chosen row at this length instead (the paper's row where one exists).  ``architectures``: None
     for the four main ones.  ``trials``/``budget``: override the scale's counts.  ``forget_gate_bias``: None
-    for the protocols' (5.0), else the initial forget-gate bias of the architectures that have one.  Returns
-    ``(jobs, protocols)`` with ``protocols`` keyed by row.
+    for the protocols' (5.0), else the initial forget-gate bias of the architectures that have one.
+
+    ``output_ablation``: also the 1997 LSTM with a logistic output unit on the adding rows
+    (:func:`output_ablation_jobs`, after the rows' jobs).  ``lag_diagnostic``: also the weight-growth runs
+    (:func:`weight_growth_jobs`, last) at the lengths and sequence counts of :func:`lag_plan` (``lag_lengths``,
+    ``lag_sequences``; checked even when the diagnostic is off).  Returns ``(jobs, protocols)`` with
+    ``protocols`` keyed by row (the table's rows only, not the ablation's or the weight-growth runs').
     """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; valid: {list(SCALES)}")
@@ -159,7 +242,8 @@ def jobs_for(scale="default", experiments=None, T=None, architectures=None, tria
             elif e in FAMILIES:
                 keys += [k for k in FAMILIES[e] if k in plan] or FAMILIES[e]
             else:
-                raise ValueError(f"unknown experiment {e!r}; valid: families {list(FAMILIES)} or rows {list(PROTOCOLS)}")
+                raise ValueError(f"unknown experiment {e!r}; valid: families {list(FAMILIES)} "
+                                 f"or rows {list(PROTOCOLS)}")
     keys = list(dict.fromkeys(keys))
     if T is not None and (isinstance(T, bool) or not isinstance(T, int) or T < 20):
         raise ValueError(f"T must be None or an integer >= 20 (the adding task's minimum), got {T!r}")
@@ -176,6 +260,9 @@ def jobs_for(scale="default", experiments=None, T=None, architectures=None, tria
                                          or not isinstance(forget_gate_bias, (int, float))
                                          or not abs(forget_gate_bias) < 50):
         raise ValueError(f"forget_gate_bias must be None or a number in (-50, 50), got {forget_gate_bias!r}")
+    check_flag("lag_diagnostic", lag_diagnostic)
+    lag_T, lag_n = lag_plan(scale, lag_lengths, lag_sequences)
+    check_flag("output_ablation", output_ablation)
     length = TINY_T if (scale == "tiny" and T is None) else T
     jobs, protocols = [], {}
     for key in keys:
@@ -193,6 +280,10 @@ def jobs_for(scale="default", experiments=None, T=None, architectures=None, tria
         protocols[p.key] = p
         for a in dict.fromkeys(archs):
             jobs.append(Job(p, a, trials or k_trials, budget or k_budget, seed))
+    if output_ablation:
+        jobs += output_ablation_jobs(jobs)
+    if lag_diagnostic:
+        jobs += weight_growth_jobs(lag_T, lag_n, seed)
     return jobs, protocols
 
 

@@ -32,9 +32,9 @@ from ...tasks.recall import Adding1997, Multiplication, TwoSequence
 class Stop:
     """A stopping rule, as data (so that a job can be sent to a worker process and written to a results file).
 
-    ``kind="recent"``: :class:`~lstmlib.protocols.RecentSequencesRule` (ST3 and Exp. 5's rule) with
+    ``kind="recent"``: :class:`~lstmlib.training.stopping.RecentSequencesRule` (ST3 and Exp. 5's rule) with
     ``window``, ``tolerance`` (the task's), ``mean_error`` and ``max_wrong``.
-    ``kind="test"``: :class:`~lstmlib.protocols.RandomTestSetRule` (ST1/ST2) on ``n_test`` fresh sequences every
+    ``kind="test"``: :class:`~lstmlib.training.stopping.RandomTestSetRule` (ST1/ST2) on ``n_test`` fresh sequences every
     ``every`` training sequences, with ``max_wrong`` and ``mean_error``.
     """
 
