@@ -1,22 +1,22 @@
-"""Hochreiter & Schmidhuber (1997), the noisy-recall chapter: summaries, verdicts, scorecard rows and
-figures, all read from :class:`~.jobs.Job` records (the same ones a results file holds)."""
+"""Hochreiter & Schmidhuber (1997), the noisy-recall chapter: what its tables and sentences say.
+
+Summaries, verdicts and scorecard rows, the tables' rows, the glued sentences, the best trial and the
+statistics of its trace, and the weight-growth series, all computed from :class:`~.jobs.Job` and
+:class:`~.jobs.WeightGrowthJob` records (the training records are the ones a results file holds).  The
+figures are in :mod:`.figures`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
-from ...study.figures import (
-    ARCH_COLOURS,
-    by_protocol,
-    fmt_count,
-    fmt_tag,
-    gate_panel,
-    label,
-    log_x,
-    panels,
-    strip_plot,
-)
+from ...study.figures import ARCH_LABELS, fmt_count, fmt_tag, html_table, label
+from .jobs import ABLATION_SUFFIX, Job, network_for, network_from_record
+from .protocols import PROTOCOLS
 
+CHAPTER = "noisy_recall"
 
 def summarise(record) -> dict:
     """One job's trials, summarised: counts by status, sequences to solution (mean, median, min, max over
@@ -111,91 +111,310 @@ def not_run_row(chapter, protocol, how, what="LSTM 1997") -> dict:
             "ours": f"not run at this scale ({how})", "verdict": "not run", "scale": "–"}
 
 
-def plot_sequences_to_solution(records, protocols, ax_width=3.8):
-    """Per protocol (panel) and architecture (row): each trial's sequences to solution (dots), unsolved
-    trials at the budget (crosses), diverged ones hollow, the paper's mean (dashed line).  Returns
-    (figure, data columns; ``x`` is the plotted number of sequences)."""
-    def point(t):
-        solved = t["status"] == "solved"
-        return (t["sequences"] if solved else t["sequences_seen"]), ("o" if solved else "x"), t["status"] != "diverged"
-    return strip_plot(records, protocols, ax_width, point, lambda p: p.paper.get("sequences"),
-                       "training sequences", ["status", "sequences", "sequences_seen"])
+# ---------------------------------------------------------------- the run
+
+def plan_text(jobs, workers) -> str:
+    """What a run will do, before it starts: jobs, trials and a worst-case time (every trial running to
+    its budget, at about 0.25 µs per trial and time step on this project's machine)."""
+    worst = sum(j.cost() for j in jobs) * 0.25e-6 / workers
+    return (f"{len(jobs)} jobs, {sum(j.trials for j in jobs)} trials\n"
+            f"worst case, every trial running to its budget: about {worst / 3600:.1f} hours on {workers} worker(s)")
 
 
-def plot_learning_curves(records, protocols, ax_width=3.8):
-    """Per protocol (panel): fraction of training sequences correct against sequences seen, one thin line
-    per trial, coloured by architecture.  Returns (figure, data columns)."""
-    groups = by_protocol(records)
-    fig, axes = panels(len(groups), ax_width)
-    data = {"protocol": [], "arch": [], "trial": [], "sequences": [], "loss": [], "fraction_correct": []}
-    for ax, (key, recs) in zip(axes, groups.items()):
-        for r in recs:
-            for t in r["trials"]:
-                c = np.array([[np.nan if v is None else v for v in row] for row in t["curve"]], float).reshape(-1, 3)
-                ax.plot(c[:, 0], c[:, 2], color=ARCH_COLOURS.get(r["arch"], "k"), lw=0.8, alpha=0.6,
-                        label=label(r["arch"]) if t["trial"] == 0 else None)
-                for row in c:
-                    for k, v in zip(("protocol", "arch", "trial", "sequences", "loss", "fraction_correct"),
-                                    (key, r["arch"], t["trial"], int(row[0]), row[1], row[2])):
-                        data[k].append(v)
-        log_x(ax)
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_title(protocols[key].title, fontsize=8)
-        ax.set_xlabel("training sequences")
-    axes[0].set_ylabel("fraction correct (per chunk)")
-    axes[-1].legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    return fig, data
+def trained_protocols(jobs) -> dict:
+    """Every protocol that a training :class:`~.jobs.Job` of ``jobs`` runs, by key: the table's rows and
+    the output-unit ablation's (not the weight-growth runs')."""
+    return {j.protocol.key: j.protocol for j in jobs if isinstance(j, Job)}
 
 
-def plot_test_errors(records, protocols, ax_width=3.8):
-    """Per protocol (panel) and architecture: each trial's wrong test sequences (of the final test set),
-    solved trials filled, unsolved hollow; the paper's mean (dashed).  Returns (figure, data columns;
-    ``x`` is the number wrong + 0.5, so that zero shows on the log axis)."""
-    def point(t):
-        return t["test_wrong"] + 0.5, "o", t["status"] == "solved"
-
-    def reference(p):
-        pw = paper_wrong(p.paper)
-        return None if pw is None else pw + 0.5
-    return strip_plot(records, protocols, ax_width, point, reference, "wrong of 2560 test sequences (+0.5)",
-                       ["status", "test_wrong", "test_n"])
+def split_records(records) -> tuple[list, list]:
+    """``(training, growth)``: the :class:`~.jobs.Job` records (what the results file holds) and the
+    :class:`~.jobs.WeightGrowthJob` records (they carry ``growth``), each in the order given."""
+    growth = [r for r in records if "growth" in r]
+    return [r for r in records if "growth" not in r], growth
 
 
-def plot_trace(net, x, length, target=None, input_labels=None, title=""):
-    """How one trained network (``net`` with one trial) processes one sequence ``x [time, inputs]`` of
-    ``length`` steps: inputs, cell states s(t), gate activations and the output, one panel each,
-    against time.  ``target``: the target at the last step, drawn as a star.  Returns (figure, data
-    columns, one row per time step)."""
-    import matplotlib.pyplot as plt
-    tr = net.trace(np.asarray(x, float)[None, None], np.array([[length]]))
-    t = np.arange(length)
-    gates = [g for g in ("input_gate", "forget_gate", "output_gate") if g in tr]
-    fig, axes = plt.subplots(4 if gates else 3, 1, figsize=(7, 6.5 if gates else 5), sharex=True)
-    data = {"t": t}
-    labels = input_labels or [f"input {i}" for i in range(x.shape[-1])]
-    for i, name in enumerate(labels):
-        axes[0].plot(t, x[:length, i], lw=0.8, label=name)
-        data[name] = x[:length, i]
-    axes[0].legend(fontsize=7, loc="upper right")
-    axes[0].set_ylabel("input")
-    for c in range(tr["states"].shape[-1]):
-        s = tr["states"][0, 0, :length, c]
-        axes[1].plot(t, s, lw=1, label=f"cell {c}")
-        data[f"state_cell{c}"] = s
-    axes[1].legend(fontsize=7, loc="upper left", ncol=2)
-    axes[1].set_ylabel("cell state s(t)")
-    if gates:
-        gate_panel(axes[2], tr, length, data, dict(fontsize=7, loc="upper left", ncol=2))
-    y = tr["outputs"][0, 0, :length]
-    for o in range(y.shape[-1]):
-        axes[-1].plot(t, y[:, o], lw=1, label="output" if y.shape[-1] == 1 else f"output {o}")
-        data[f"output{o}"] = y[:, o]
-    if target is not None:
-        axes[-1].plot([length - 1] * len(np.ravel(target)), np.ravel(target), "k*", ms=9, label="target")
-    axes[-1].legend(fontsize=7, loc="upper left")
-    axes[-1].set_ylabel("output")
-    axes[-1].set_xlabel("time step")
-    axes[0].set_title(title, fontsize=9)
-    fig.tight_layout()
-    return fig, data
+def table_records(records) -> list:
+    """The records of the table's rows, without the output-unit ablation's (rows ``*_logistic``)."""
+    return [r for r in records if not r["protocol"].endswith(ABLATION_SUFFIX)]
+
+
+def wall_text(wall_time, workers) -> str:
+    return f"{wall_time / 60:.1f} minutes on {workers} worker processes"
+
+
+# ---------------------------------------------------------------- tables
+
+def bias_text(biases) -> str:
+    """Initial gate biases in words: ``-1, -3, -5``, or ``random`` where the protocol draws them."""
+    return "random" if biases is None else ", ".join(f"{v:g}" for v in biases)
+
+
+def paper_cell(paper) -> str:
+    """The paper's row in a table cell: sequences, wrong test sequences and provenance tag."""
+    if not paper.get("sequences"):
+        return "–"
+    return f"{fmt_count(paper['sequences'])} seq., {paper_wrong(paper):.3g} wrong ({fmt_tag(paper)})"
+
+
+def protocol_rows(protocols, jobs) -> list[dict]:
+    """One row per protocol of the run: topology, weight count of each architecture its jobs train,
+    gate biases, learning rate, stopping rule and the paper's numbers."""
+    rows = []
+    for key, p in protocols.items():
+        archs = dict.fromkeys(j.arch for j in jobs if isinstance(j, Job) and j.protocol.key == key)
+        nets = {a: network_for(p, a, 1, 0) for a in archs}
+        rows.append({"row": key, "task": p.title, "blocks × cells": f"{p.n_blocks} × {p.cells_per_block}",
+                     "forget bias": f"{p.forget_gate_bias:g}",
+                     "weights": ", ".join(f"{label(a)} {n.n_weights}" for a, n in nets.items()),
+                     "in-gate bias": bias_text(p.input_gate_bias), "out-gate bias": bias_text(p.output_gate_bias),
+                     "lr": f"{p.lr:g}", "stop": p.stop.describe(), "paper": paper_cell(p.paper)})
+    return rows
+
+
+def results_rows(summaries, protocols) -> list[dict]:
+    """One row per summary: trials solved, sequences to solution, final test errors, the paper's numbers;
+    ``protocols`` must hold every summary's row (:func:`trained_protocols`)."""
+    rows = []
+    for s in summaries:
+        p = protocols[s["protocol"]]
+        rows.append({
+            "row": s["protocol"], "architecture": label(s["arch"]), "weights": s["n_weights"],
+            "solved": f"{s['solved']}/{s['trials']}" + (f" ({s['diverged']} diverged)" if s["diverged"] else ""),
+            "sequences: mean": fmt_count(s["seq_mean"]),
+            "median [min, max]": (f"{fmt_count(s['seq_median'])} [{fmt_count(s['seq_min'])}, "
+                                  f"{fmt_count(s['seq_max'])}]") if s["solved"] else "–",
+            "ST1 (mean)": fmt_count(s["st1_mean"]),
+            "wrong of 2560: mean (max)": f"{s['wrong_mean']:.1f} ({s['wrong_max']})",
+            "mean |error|": "–" if s["mean_abs_error"] is None else f"{s['mean_abs_error']:.4f}",
+            "paper (LSTM 1997)": paper_cell(p.paper), "budget": f"{s['budget']:,}"})
+    return rows
+
+
+def table_html(rows) -> str:
+    """``rows`` as an HTML table headed by the first row's keys."""
+    if not rows:
+        raise ValueError("a table needs at least one row")
+    return html_table(rows, {k: k for k in rows[0]})
+
+
+def scale_label(scale, *overrides) -> str:
+    """The scale as the scorecard names it: ``scale``, or ``"<scale> (custom)"`` if any of ``overrides``
+    (the parameters that change the scale's rows, lengths, trials, budgets or forget-gate bias) is set."""
+    return scale if all(v is None for v in overrides) else f"{scale} (custom)"
+
+
+def scorecard_rows(summaries, protocols, scale) -> list[dict]:
+    """This chapter's part of the scorecard: one row per table row that the 1997 LSTM ran (``scale``: as
+    :func:`scale_label` gives it), then every row of the paper not in ``protocols``, as not run."""
+    rows = [scorecard_row(CHAPTER, protocols[s["protocol"]], s, f"{scale}: {s['trials']} trials")
+            for s in summaries if s["arch"] == "vanilla" and not s["protocol"].endswith(ABLATION_SUFFIX)]
+    for key, p in PROTOCOLS.items():
+        if key not in protocols:
+            rows.append(not_run_row(CHAPTER, p, f"papermill ... -p scale paper -p experiments '[\"{key}\"]'"))
+    return rows
+
+
+def scorecard_html(rows) -> str:
+    return html_table(rows, {"experiment": "experiment", "paper": "paper", "ours": "ours", "verdict": "verdict"})
+
+
+# ---------------------------------------------------------------- sentences
+
+#: The experiment families that the chapter's text discusses: glue name -> (row prefix, title, family).
+FAMILY_TEXT = {
+    "adding": ("4_", "Exp. 4 (adding)", "4"),
+    "two": ("3a", "Exp. 3a (2-sequence problem)", "3a"),
+    "noisy": ("3b", "Exp. 3b (noise on the informative elements)", "3b"),
+    "real": ("3c", "Exp. 3c (noisy real-valued targets)", "3c"),
+    "mult": ("5_", "Exp. 5 (multiplication)", "5"),
+}
+
+
+def family_keys(protocols) -> dict:
+    """Glue name (:data:`FAMILY_TEXT`) -> the first of ``protocols``' rows in that family, or None."""
+    return {name: next((k for k in protocols if k.startswith(prefix)), None)
+            for name, (prefix, _, _) in FAMILY_TEXT.items()}
+
+
+def find_summary(summaries, protocol, arch):
+    """The summary of (``protocol``, ``arch``), or None if that job did not run."""
+    return next((s for s in summaries if s["protocol"] == protocol and s["arch"] == arch), None)
+
+
+def lstm_sentence(summaries, protocols, key, arch="vanilla") -> str:
+    """How ``arch`` did on row ``key``: trials solved, sequences (against the paper's) and test errors."""
+    s, p = find_summary(summaries, key, arch), protocols.get(key)
+    if s is None:
+        return f"({key} with {label(arch)} was not run at this scale.)"
+    text = f"{label(arch)} met the stopping rule in {s['solved']} of {s['trials']} trials"
+    if s["solved"]:
+        text += (f", after a mean of {fmt_count(s['seq_mean'])} sequences "
+                 f"(range {fmt_count(s['seq_min'])}–{fmt_count(s['seq_max'])})")
+        if p.paper.get("sequences"):
+            text += f", {s['seq_mean'] / p.paper['sequences']:.2f} times the paper's {fmt_count(p.paper['sequences'])}"
+        text += (f"; solved trials got {s['wrong_mean_solved']:.1f} of 2560 test sequences wrong on average "
+                 f"(at most {s['wrong_max_solved']})")
+    else:
+        text += (f" within {s['budget']:,} sequences; at the end it got {s['wrong_mean']:.0f} of 2560 test "
+                 "sequences wrong on average")
+    return text + "."
+
+
+def others_sentence(summaries, key) -> str:
+    """Trials solved on row ``key`` by the architectures other than the 1997 LSTM."""
+    parts = []
+    for arch in [a for a in ARCH_LABELS if a != "vanilla"]:
+        s = find_summary(summaries, key, arch)
+        if s is not None:
+            parts.append(f"{label(arch)} {s['solved']}/{s['trials']}"
+                         + (f" (mean {fmt_count(s['seq_mean'])})" if s["solved"] else
+                            f" (at the budget: {s['wrong_mean']:.0f} wrong of 2560)"))
+    return "Solved trials, other architectures: " + ("; ".join(parts) if parts else "none run") + "."
+
+
+def ablation_sentence(summaries, protocols, adding_key) -> str:
+    """The logistic-output 1997 LSTM on the adding row ``adding_key`` (None: the comparison did not run)."""
+    if adding_key is None:
+        return "(The output-unit comparison was not run.)"
+    return lstm_sentence(summaries, protocols, adding_key + ABLATION_SUFFIX).replace(
+        label("vanilla"), "With a logistic output unit, the 1997 LSTM", 1)
+
+
+def rnn_sentence(summaries) -> str:
+    """The plain RNN over every row it ran."""
+    rnn = [s for s in summaries if s["arch"] == "rnn"]
+    if not rnn:
+        return "(The plain RNN was not run.)"
+    diverged = sum(s["diverged"] for s in rnn)
+    return (f"Across all {len(rnn)} rows, the plain RNN met the stopping rule in {sum(s['solved'] for s in rnn)} "
+            f"of {sum(s['trials'] for s in rnn)} trials" + (f" and diverged in {diverged}" if diverged else "") + ".")
+
+
+def sentences(summaries, protocols, all_protocols, output_ablation) -> dict[str, str]:
+    """Every sentence the chapter's "Reading the numbers" glues, by glue key: per family (:data:`FAMILY_TEXT`)
+    ``nr_<name>_title``, ``nr_<name>_lstm`` and ``nr_<name>_others``, then ``nr_ablation`` and ``nr_rnn``.
+    ``protocols``: the table's rows; ``all_protocols``: those and the ablation's (:func:`trained_protocols`)."""
+    keys = family_keys(protocols)
+    out = {}
+    for name, key in keys.items():
+        _, title, family = FAMILY_TEXT[name]
+        out[f"nr_{name}_title"] = all_protocols[key].title if key else title
+        out[f"nr_{name}_lstm"] = (lstm_sentence(summaries, all_protocols, key) if key else
+                                  "Not run at this scale (it needs 10–30 times more training than the rows above): "
+                                  f"rerun the chapter with -p experiments {family}, or -p scale paper.")
+        out[f"nr_{name}_others"] = others_sentence(summaries, key) if key else ""
+    out["nr_ablation"] = ablation_sentence(summaries, all_protocols, keys["adding"] if output_ablation else None)
+    out["nr_rnn"] = rnn_sentence(summaries)
+    return out
+
+
+# ---------------------------------------------------------------- how the 1997 LSTM adds
+
+def best_trial(record) -> dict:
+    """The record's best trial: solved before unsolved, then the fewest wrong test sequences, then the
+    fewest sequences to solution (the first of equals)."""
+    if not record["trials"]:
+        raise ValueError(f"record {record.get('job')!r} has no trials")
+    return min(record["trials"], key=lambda t: (t["status"] != "solved", t["test_wrong"], t["sequences"] or 0))
+
+
+def trace_summary(net, x, length) -> dict:
+    """What a one-trial 1997 LSTM ``net`` does with one adding sequence ``x [time, inputs]`` (input 0 the
+    value, input 1 the marker) of ``length`` steps: ``marks`` (the steps where the marker is 1) and their
+    ``values``, the ``answer`` at the last step, per block the mean input gate at the marks
+    (``gate_at_marks``) and its largest value elsewhere (``gate_elsewhere``), the largest one-step change
+    of any cell state into a marked step (``jump_at_mark``) and into any other (``jump_elsewhere``), and
+    the range of the output gates (``output_gate_min``, ``output_gate_max``)."""
+    x = np.asarray(x, float)
+    n = int(length)
+    xb, lengths = x[None, None], np.array([[n]])
+    marks = np.flatnonzero(x[:n, 1] == 1.0)
+    if len(marks) < 2:
+        raise ValueError(f"an adding sequence has two marked steps, this one has {len(marks)}")
+    tr = net.trace(xb, lengths)
+    at_marks = np.zeros(n, bool)
+    at_marks[marks] = True
+    gates = tr["input_gate"][0, 0, :n]
+    jumps = np.abs(np.diff(tr["states"][0, 0, :n], axis=0)).max(axis=1)  # jumps[t - 1]: from step t - 1 to t
+    og = tr["output_gate"][0, 0, :n]
+    return {"length": n, "marks": [int(m) for m in marks], "values": [float(x[m, 0]) for m in marks],
+            "answer": float(net.forward(xb, lengths)[0, 0, n - 1, 0]),
+            "gate_at_marks": [float(gates[at_marks, k].mean()) for k in range(gates.shape[-1])],
+            "gate_elsewhere": [float(gates[~at_marks, k].max()) for k in range(gates.shape[-1])],
+            "jump_at_mark": float(jumps[at_marks[1:]].max()), "jump_elsewhere": float(jumps[~at_marks[1:]].max()),
+            "output_gate_min": float(og.min()), "output_gate_max": float(og.max())}
+
+
+@dataclass
+class AddingTrace:
+    """The best 1997 LSTM trial of the adding row ``key``, rebuilt as ``net``, on one test sequence
+    ``x [time, inputs]`` of ``length`` steps with target ``target [outputs]``; ``stats``: its
+    :func:`trace_summary`."""
+
+    key: str
+    title: str
+    trial: dict
+    net: object
+    x: np.ndarray
+    length: int
+    target: np.ndarray
+    stats: dict = field(default_factory=dict)
+
+
+def adding_trace(records, protocols, seed) -> AddingTrace | None:
+    """The trace that the chapter shows: the best trial (:func:`best_trial`) of the 1997 LSTM on the first
+    adding row of ``protocols``, on the first sequence that generator seed ``seed`` draws; None if that row
+    or that architecture did not run."""
+    key = family_keys(protocols)["adding"]
+    record = next((r for r in records if r["protocol"] == key and r["arch"] == "vanilla"), None)
+    if record is None:
+        return None
+    best, p = best_trial(record), protocols[key]
+    net = network_from_record(p, record, best["trial"])
+    b = p.task.draw(np.random.default_rng(seed), 1, 1)
+    n = int(b.lengths[0, 0])
+    x = b.x[0, 0]
+    return AddingTrace(key, p.title, best, net, x, n, b.target[0, 0], trace_summary(net, x, n))
+
+
+def trace_text(trace: AddingTrace | None) -> str:
+    """The trace in words, from its :func:`trace_summary`."""
+    if trace is None:
+        return "The adding problem or the 1997 LSTM was not run, so there is no trace."
+    st = trace.stats
+    gate_text = "; ".join(f"block {k}: {a:.2f} at the marks, {e:.3f} at most elsewhere"
+                          for k, (a, e) in enumerate(zip(st["gate_at_marks"], st["gate_elsewhere"])))
+    (m0, m1), (v0, v1) = st["marks"][:2], st["values"][:2]
+    return (f"In this sequence the marks sit at steps {m0} and {m1} (values {v0:+.3f} and {v1:+.3f}); the target "
+            f"is {float(np.ravel(trace.target)[0]):.3f} and the network answers {st['answer']:.3f} after "
+            f"{st['length']} steps. Input gates (activation): {gate_text}. The largest one-step change of any cell "
+            f"state is {st['jump_at_mark']:.3f} at a mark and {st['jump_elsewhere']:.3f} elsewhere; the output gates "
+            f"stay between {st['output_gate_min']:.2f} and {st['output_gate_max']:.2f}.")
+
+
+# ---------------------------------------------------------------- longer lags
+
+def growth_series(growth) -> dict:
+    """The three weights that the weight-growth comparison follows, from one :func:`~.jobs.weight_growth`
+    dict, each ``[points, trials]``: the largest |weight| from a cell to the output (``cell_to_output``),
+    from the value input (input 0) to a cell input (``value_to_cell``) and from the marker input (input 1)
+    to an input gate (``marker_to_input_gate``)."""
+    return {"cell_to_output": np.abs(growth["output.cells"]).max(axis=(2, 3)),
+            "value_to_cell": np.abs(growth["cell.x"][..., 0]).max(axis=2),
+            "marker_to_input_gate": np.abs(growth["input_gate.x"][..., 1]).max(axis=2)}
+
+
+def lag_text(growth_records) -> str:
+    """The medians over trials of the three :func:`growth_series` at the end of training, per length."""
+    if not growth_records:
+        return "(The weight-growth comparison was not run.)"
+    parts = []
+    for r in growth_records:
+        final = {k: np.median(v[-1]) for k, v in growth_series(r["growth"]).items()}
+        parts.append(f"T = {r['T']}: {final['cell_to_output']:.2g}, {final['value_to_cell']:.2g} and "
+                     f"{final['marker_to_input_gate']:.2g}")
+    return (f"After {growth_records[0]['budget']:,} sequences the median largest weights (cell → output, value → "
+            "cell input, marker → input gate) are: " + "; ".join(parts) + ".")
+
+
