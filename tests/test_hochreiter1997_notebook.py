@@ -1,5 +1,6 @@
 """The noisy-recall chapter, run end to end through papermill at the tiny scale (seconds)."""
 
+import ast
 import json
 
 import pytest
@@ -33,10 +34,29 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     assert [r["experiment"] for r in ran] == ["Exp. 3a (2-sequence problem), T = 20, N = 3", "Exp. 4 (adding), T = 20"]
     assert all(r["verdict"] == "no paper row" for r in ran)  # T = 20 has no published row
     assert len(rows) - len(ran) == 13  # every row of the paper is listed, as not run at this scale
+    assert all("growth" not in r for r in doc["records"])  # the weight-growth runs stay out of the results file
+    text = glued_text(nb)
+    assert text["nr_lag"].startswith("After 400 sequences the median largest weights") and "T = 40: " in text["nr_lag"]
+    assert text["nr_trace"].startswith("In this sequence the marks sit at steps")
+    assert text["nr_ablation"].startswith("With a logistic output unit, the 1997 LSTM met the stopping rule in")
+    assert text["nr_real_lstm"].startswith("Not run at this scale") and text["nr_real_others"] == ""
     assert_figures_listed(doc, tmp_path / "figures", {"fig-noisy-recall-examples", "fig-noisy-recall-sequences",
                                              "fig-noisy-recall-curves", "fig-noisy-recall-test-errors",
                                              "fig-noisy-recall-trace", "fig-noisy-recall-lag-growth"})
 
 
-def test_a_bad_parameter_fails_in_the_first_step(tmp_path):
-    assert_fails_in_first_step("noisy_recall", tmp_path, "unknown scale", scale="huge")
+def glued_text(nb):
+    """The text values glued in an executed notebook, by name."""
+    return {o["metadata"]["scrapbook"]["name"]: ast.literal_eval(o["data"]["application/papermill.record/text/plain"])
+            for c in nb.cells for o in c.get("outputs", [])
+            if "application/papermill.record/text/plain" in o.get("data", {})
+            and not o["metadata"]["scrapbook"]["name"].startswith("fig_")}
+
+
+@pytest.mark.parametrize("message,bad", [
+    ("unknown scale", dict(scale="huge")),
+    ("workers must be a positive integer", dict(workers=0)),
+    ("lag_lengths must be integers of at least 20", dict(lag_lengths="10")),
+])
+def test_a_bad_parameter_fails_in_the_first_step(tmp_path, message, bad):
+    assert_fails_in_first_step("noisy_recall", tmp_path, message, **bad)
