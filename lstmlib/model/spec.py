@@ -154,6 +154,7 @@ class ArchSpec:
 
     @property
     def has_gates(self) -> bool:
+        """Whether the architecture has at least one gate unit (peepholes and gate recurrence need one)."""
         return self.input_gate or self.forget_gate or self.output_gate
 
     @property
