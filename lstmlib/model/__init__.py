@@ -8,5 +8,5 @@ from .layout import Layout, initialise
 from .network import ENGINES, Network, build, register_engine
 from .spec import ARCHITECTURES, ArchSpec, get_spec
 
-__all__ = ["ARCHITECTURES", "ArchSpec", "Batch", "ENGINES", "Layout", "equations", "Network", "build", "get_spec", "initialise",
-           "outputs_at_end", "register_engine"]
+__all__ = ["ARCHITECTURES", "ArchSpec", "Batch", "ENGINES", "Layout", "Network", "build", "equations", "get_spec",
+           "initialise", "outputs_at_end", "register_engine"]
