@@ -14,6 +14,12 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     assert set(glued) == {"fig_languages_generalisation", "fig_languages_sequences", "fig_languages_trace_anbn",
                           "fig_languages_trace_anbncn", "fig_languages_greff"}
     assert all("application/papermill.record/image/png" in d for d in glued.values())
+    texts = {o["metadata"]["scrapbook"]["name"]: o["data"]["application/papermill.record/text/plain"]
+             for c in nb.cells for o in c.get("outputs", [])
+             if o.get("metadata", {}).get("scrapbook", {}).get("name", "").startswith(("lang_", "cap_"))}
+    assert set(texts) == {"lang_anbn", "lang_anbncn", "lang_wall", "lang_trace_anbn", "lang_trace_anbncn",
+                          "lang_greff", "lang_peep", "lang_rules", "lang_scan"} | {f"cap_{n[4:]}" for n in glued}
+    assert "gave the same ranges as the run" in texts["lang_scan"] and "NP" in texts["lang_peep"]
     doc = json.loads((tmp_path / "results" / "languages.json").read_text())
     assert doc["chapter"] == "languages" and doc["seed"] == 0 and doc["parameters"]["scale"] == "tiny"
     jobs = [r["job"] for r in doc["records"]]
@@ -40,3 +46,10 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
 
 def test_a_bad_parameter_fails_in_the_first_step(tmp_path):
     assert_fails_in_first_step("languages", tmp_path, "unknown language", languages="anbn,dyck")
+
+
+@pytest.mark.parametrize("bad, message", [({"greff_variants": "yes"}, "greff_variants must be True or False"),
+                                          ({"workers": 0}, "workers must be a positive integer"),
+                                          ({"trials": 0}, "trials must be None or a positive integer")])
+def test_a_bad_flag_or_count_fails_in_the_first_step(tmp_path, bad, message):
+    assert_fails_in_first_step("languages", tmp_path, message, **bad)
