@@ -74,6 +74,34 @@ def parse_names(value, what):
     return [str(v) for v in value]
 
 
+def check_scale(scale, scales):
+    """``scale`` must be a key of the chapter's ``scales``."""
+    if scale not in scales:
+        raise ValueError(f"unknown scale {scale!r}; valid: {list(scales)}")
+    return scale
+
+
+def choose_names(value, default, valid, what, valid_text=None) -> list[str]:
+    """A chapter option naming rows or architectures: ``default`` (a list) when ``value`` is None, else
+    :func:`parse_names` of ``value``, each name checked against ``valid`` ("unknown <what> ...").
+    ``valid_text`` replaces the list of valid names in the error."""
+    names = list(default) if value is None else parse_names(value, f"{what}s")
+    for name in names:
+        if name not in valid:
+            raise ValueError(f"unknown {what} {name!r}; valid: {valid_text or list(valid)}")
+    return names
+
+
+def check_job_options(seed, **counts):
+    """The options every chapter's ``jobs_for`` takes: each count (``trials``, ``budget``, ...) None or a
+    positive integer, and an integer ``seed``."""
+    for name, value in counts.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be None or a positive integer, got {value!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+
+
 @dataclass(frozen=True)
 class ChapterJob:
     """What every chapter's jobs share: ``trials`` trials of ``arch`` on ``protocol`` (anything with a

@@ -17,15 +17,8 @@ import numpy as np
 
 from ..._checks import check_counts, check_flag
 from ...model import ARCHITECTURES, build
-from ...study.jobs import (
-    MAIN_ARCHITECTURES,
-    ChapterJob,
-    derive_seed,
-    downsample_curve,
-    matched_rnn,
-    network_from_weights,
-    parse_names,
-)
+from ...study.jobs import (MAIN_ARCHITECTURES, ChapterJob, check_job_options, check_scale, choose_names, derive_seed,
+                           downsample_curve, matched_rnn, network_from_weights)
 from ...tasks.languages import generalisation, training_set_accepted
 from ...training import train
 from .protocols import GREFF_VARIANTS, PROTOCOLS, SCALES, SCAN_TO, LanguageProtocol, learning_rule_variants
@@ -146,21 +139,11 @@ def jobs_for(scale="default", languages=None, architectures=None, trials=None, b
     run, ``greff_variants`` adds the Greff et al. variants on it (part ``"greff"``) and
     ``learning_rules`` the peephole LSTM under :func:`~.protocols.learning_rule_variants` (part
     ``"rules"``), each with the trials and budget of the main aⁿbⁿ jobs."""
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; valid: {list(SCALES)}")
-    keys = list(SCALES[scale]) if languages is None else parse_names(languages, "languages")
-    for k in keys:
-        if k not in PROTOCOLS:
-            raise ValueError(f"unknown language {k!r}; valid: {list(PROTOCOLS)}")
-    archs = list(MAIN_ARCHITECTURES) if architectures is None else parse_names(architectures, "architectures")
-    for a in archs:
-        if a not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {a!r}; valid presets: {sorted(ARCHITECTURES)}")
-    for name, v in (("trials", trials), ("budget", budget), ("n_max", n_max), ("train_max", train_max)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-            raise ValueError(f"{name} must be None or a positive integer, got {v!r}")
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
+    check_scale(scale, SCALES)
+    keys = choose_names(languages, SCALES[scale], PROTOCOLS, "language")
+    archs = choose_names(architectures, MAIN_ARCHITECTURES, ARCHITECTURES, "architecture",
+                         f"presets {sorted(ARCHITECTURES)}")
+    check_job_options(seed, trials=trials, budget=budget, n_max=n_max, train_max=train_max)
     check_flag("greff_variants", greff_variants)
     check_flag("learning_rules", learning_rules)
     changes = {"n_max": n_max or SCAN_TO[scale]}
