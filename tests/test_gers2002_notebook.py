@@ -35,3 +35,22 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
 
 def test_a_bad_parameter_fails_in_the_first_step(tmp_path):
     assert_fails_in_first_step("timing", tmp_path, "unknown rule", rule="slow")
+
+
+def test_the_chapter_is_narrative_plus_calls():
+    """At most 100 code lines, no function defined in the notebook, committed without outputs."""
+    import nbformat
+    from conftest import ROOT
+    nb = nbformat.read(ROOT / "notebooks" / "timing.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    lines = [s for c in code for s in c.source.splitlines() if s.strip() and not s.strip().startswith("#")]
+    assert len(lines) <= 100
+    assert not [s for s in lines if s.lstrip().startswith(("def ", "class "))]
+    assert "parameters" in code[0].metadata.get("tags", [])
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+
+
+@pytest.mark.parametrize("bad, message", [({"workers": 0}, "workers must be a positive integer"),
+                                          ({"paper_rule_check": "yes"}, "paper_rule_check must be True or False")])
+def test_other_bad_parameters_fail_in_the_first_step(tmp_path, bad, message):
+    assert_fails_in_first_step("timing", tmp_path, message, **bad)

@@ -1,5 +1,5 @@
 """Gers, Schraudolph & Schmidhuber (2002), the timing chapter (``notebooks/timing.ipynb``): what it computes
-from :class:`~.jobs.TimingJob` records, each a function the notebook calls once.
+from :class:`~.jobs.TimingJob` records, one call per table, figure or glued sentence of the chapter.
 
 * summaries of records (:func:`summarise`, :func:`summary_of`), the rule check apart from the rows
   (:func:`split_rule_checks`);
