@@ -60,3 +60,18 @@ def glued_text(nb):
 ])
 def test_a_bad_parameter_fails_in_the_first_step(tmp_path, message, bad):
     assert_fails_in_first_step("noisy_recall", tmp_path, message, **bad)
+
+
+def test_the_chapter_is_narrative_plus_calls():
+    """At most 100 code lines, no function or private pool in the notebook, one run, committed without outputs."""
+    import nbformat
+    from conftest import ROOT
+    nb = nbformat.read(ROOT / "notebooks" / "noisy_recall.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    lines = [s for c in code for s in c.source.splitlines() if s.strip() and not s.strip().startswith("#")]
+    assert len(lines) <= 100
+    assert not [s for s in lines if s.lstrip().startswith(("def ", "class "))]
+    assert not [s for s in lines if any(w in s for w in ("ProcessPoolExecutor", "os.access", "mkdir", "save_figure"))]
+    assert sum("run_jobs(" in s for s in lines) == 1 and sum("jobs_for(" in s for s in lines) == 1
+    assert "parameters" in code[0].metadata.get("tags", [])
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
