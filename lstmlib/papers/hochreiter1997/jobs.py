@@ -16,15 +16,8 @@ from dataclasses import dataclass
 
 from ..._checks import check_counts, check_flag
 from ...model import ARCHITECTURES, build
-from ...study.jobs import (
-    MAIN_ARCHITECTURES,
-    ChapterJob,
-    derive_seed,
-    downsample_curve,
-    matched_rnn,
-    network_from_weights,
-    parse_names,
-)
+from ...study.jobs import (MAIN_ARCHITECTURES, ChapterJob, check_job_options, check_scale, choose_names, derive_seed,
+                           downsample_curve, matched_rnn, network_from_weights, parse_names)
 from ...training import SGD, RandomTestSetRule, RecentSequencesRule, evaluate, track_weights, train
 from .protocols import FAMILIES, PROTOCOLS, SCALES, TINY_T, Protocol, learning_rate, with_T
 
@@ -228,9 +221,7 @@ def jobs_for(scale="default", experiments=None, T=None, architectures=None, tria
     ``lag_sequences``; checked even when the diagnostic is off).  Returns ``(jobs, protocols)`` with
     ``protocols`` keyed by row (the table's rows only, not the ablation's or the weight-growth runs').
     """
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; valid: {list(SCALES)}")
-    plan = SCALES[scale]
+    plan = SCALES[check_scale(scale, SCALES)]
     experiments = parse_names(experiments, "experiments")
     if experiments is None:
         keys = list(plan)
@@ -247,15 +238,9 @@ def jobs_for(scale="default", experiments=None, T=None, architectures=None, tria
     keys = list(dict.fromkeys(keys))
     if T is not None and (isinstance(T, bool) or not isinstance(T, int) or T < 20):
         raise ValueError(f"T must be None or an integer >= 20 (the adding task's minimum), got {T!r}")
-    archs = list(MAIN_ARCHITECTURES) if architectures is None else parse_names(architectures, "architectures")
-    for a in archs:
-        if a not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {a!r}; valid presets: {sorted(ARCHITECTURES)}")
-    for name, v in (("trials", trials), ("budget", budget)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-            raise ValueError(f"{name} must be None or a positive integer, got {v!r}")
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
+    archs = choose_names(architectures, MAIN_ARCHITECTURES, ARCHITECTURES, "architecture",
+                         f"presets {sorted(ARCHITECTURES)}")
+    check_job_options(seed, trials=trials, budget=budget)
     if forget_gate_bias is not None and (isinstance(forget_gate_bias, bool)
                                          or not isinstance(forget_gate_bias, (int, float))
                                          or not abs(forget_gate_bias) < 50):
@@ -291,8 +276,7 @@ def lag_plan(scale="default", lengths=None, sequences=None):
     """The sequence lengths and training sequences of the chapter's weight-growth comparison on the
     adding problem: defaults T = 100, 200, 500 and 40,000 sequences (tiny scale: 20, 40 and 400);
     ``lengths`` as a list or a comma-separated string.  Bad values raise before any work starts."""
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; valid: {list(SCALES)}")
+    check_scale(scale, SCALES)
     names = parse_names(lengths, "lag_lengths") if lengths is not None else (["20", "40"] if scale == "tiny"
                                                                         else ["100", "200", "500"])
     if not all(t.isdigit() and int(t) >= 20 for t in names):
