@@ -16,7 +16,15 @@ import numpy as np
 
 from ..._checks import check_counts, check_flag
 from ...model import ARCHITECTURES, build
-from ...study.jobs import ChapterJob, derive_seed, matched_rnn, network_from_weights, parse_names
+from ...study.jobs import (
+    ChapterJob,
+    check_job_options,
+    check_scale,
+    choose_names,
+    derive_seed,
+    matched_rnn,
+    network_from_weights,
+)
 from ...training import SGD, OnlineLearner, Trainer
 from .protocols import DEFAULT_BUDGET, PROTOCOLS, RULES, SCALES, SPEC_CHANGES, TIMING_ARCHITECTURES, TimingProtocol
 
@@ -277,21 +285,10 @@ def jobs_for(scale="default", experiments=None, architectures=None, trials=None,
     secondary sources' rule, with the trials and budget of the row's first job; its protocol key ends
     in :data:`RULE_CHECK_SUFFIX` and is not in ``protocols`` (:func:`protocols_of` lists every
     protocol the jobs run)."""
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; valid: {list(SCALES)}")
-    keys = list(SCALES[scale]) if experiments is None else parse_names(experiments, "experiments")
-    for k in keys:
-        if k not in PROTOCOLS:
-            raise ValueError(f"unknown experiment {k!r}; valid: {list(PROTOCOLS)}")
-    archs = list(TIMING_ARCHITECTURES) if architectures is None else parse_names(architectures, "architectures")
-    for a in archs:
-        if a not in TIMING_ARCHITECTURES:
-            raise ValueError(f"unknown architecture {a!r}; valid: {list(TIMING_ARCHITECTURES)}")
-    for name, v in (("trials", trials), ("budget", budget)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-            raise ValueError(f"{name} must be None or a positive integer, got {v!r}")
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
+    check_scale(scale, SCALES)
+    keys = choose_names(experiments, SCALES[scale], PROTOCOLS, "experiment")
+    archs = choose_names(architectures, TIMING_ARCHITECTURES, TIMING_ARCHITECTURES, "architecture")
+    check_job_options(seed, trials=trials, budget=budget)
     if rule not in RULES:
         raise ValueError(f"unknown rule {rule!r}; valid: {list(RULES)}")
     check_flag("paper_rule_check", paper_rule_check)
