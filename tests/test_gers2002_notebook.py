@@ -38,7 +38,8 @@ def test_a_bad_parameter_fails_in_the_first_step(tmp_path):
 
 
 def test_the_chapter_is_narrative_plus_calls():
-    """At most 100 code lines, no function defined in the notebook, committed without outputs."""
+    """At most 100 code lines, no function or copied scaffold in the notebook, one jobs call and one run,
+    committed without outputs."""
     import nbformat
     from conftest import ROOT
     nb = nbformat.read(ROOT / "notebooks" / "timing.ipynb", as_version=4)
@@ -46,6 +47,8 @@ def test_the_chapter_is_narrative_plus_calls():
     lines = [s for c in code for s in c.source.splitlines() if s.strip() and not s.strip().startswith("#")]
     assert len(lines) <= 100
     assert not [s for s in lines if s.lstrip().startswith(("def ", "class "))]
+    assert not [s for s in lines if any(w in s for w in ("ProcessPoolExecutor", "os.access", "mkdir", "save_figure"))]
+    assert sum("run_jobs(" in s for s in lines) == 1 and sum("jobs_for(" in s for s in lines) == 1
     assert "parameters" in code[0].metadata.get("tags", [])
     assert all(c.outputs == [] and c.execution_count is None for c in code)
 
