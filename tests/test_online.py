@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import lstmlib
-from lstmlib.engines import kernels as K_
+from lstmlib.engines import kernels
 from lstmlib.engines import online
 
 PACKED = ("hidden", "peephole", "output")
@@ -236,26 +236,48 @@ def test_optimisers_per_update_match_a_stepwise_replay(opt, every):
                                                        output="logistic").params["hidden"]).max() > 1e-4
 
 
-@pytest.mark.parametrize("kind", [1, 2, 3])
-def test_lane_update_is_the_engine_update(kind):
-    """The lane-innermost optimiser step gives the engine's _update bit for bit."""
+def numpy_opt_step(kind, hyper, step, W, G, M, V):
+    """The optimisers' formulas (lstmlib.training.optimisers) in float64 numpy, one step on every entry."""
+    lr, mom, b1, b2, eps = hyper
+    W, G, M, V = (a.astype(np.float64) for a in (W, G, M, V))
+    if kind == kernels.OPT_SGD:
+        return W - lr * G, M, V
+    if kind == kernels.OPT_MOMENTUM:
+        M = mom * M - lr * G
+        return W + M, M, V
+    M = b1 * M + (1 - b1) * G
+    V = b2 * V + (1 - b2) * G * G
+    return W - lr * (M / (1 - b1 ** step)) / (np.sqrt(V / (1 - b2 ** step)) + eps), M, V
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", [kernels.OPT_SGD, kernels.OPT_MOMENTUM, kernels.OPT_ADAM])
+def test_lane_update_is_the_engine_update(kind, dtype):
+    """The lane-innermost optimiser step gives the engine's update bit for bit, both the optimisers'
+    formulas (to rounding: numpy rounds float32 work differently)."""
     rng = np.random.default_rng(kind)
-    W, G, M, V = (rng.normal(size=(4, 5, 6)) for _ in range(4))
+    W, G, M, V = (rng.normal(size=(4, 5, 6)).astype(dtype) for _ in range(4))
     V = np.abs(V)
-    mask = (rng.uniform(size=(4, 5)) < 0.8).astype(float)
+    mask = (rng.uniform(size=(4, 5)) < 0.8).astype(dtype)
     hyper = np.array([0.1, 0.9, 0.9, 0.999, 1e-8])
     steps = rng.integers(1, 9, size=6)
     for due in (np.ones(6, np.int64), np.array([1, 0, 1, 1, 0, 1])):
         a = [arr.copy() for arr in (W, G, M, V)]
         b = [arr.copy() for arr in (W, G, M, V)]
-        K_._update(kind, hyper, steps, due, *a, mask)
+        kernels.update(kind, hyper, steps, due, *a, mask)
         c1, c2 = np.ones(6), np.ones(6)
-        online._adam_corrections(hyper, steps, c1, c2)
-        online._update_lanes(kind, hyper, c1, c2, due, bool(due.all()), *b, mask)
+        online.adam_corrections(hyper, steps, c1, c2)
+        online.update_lanes(kind, hyper, c1, c2, due, bool(due.all()), *b, mask)
         for i in (0, 2, 3):
             np.testing.assert_array_equal(a[i], b[i])
         np.testing.assert_array_equal(b[1][..., due == 1], 0.0)  # the applied gradient is consumed
         np.testing.assert_array_equal(b[1][..., due == 0], G[..., due == 0])
+        expected = numpy_opt_step(kind, hyper, steps, W, G, M, V)
+        updated = (mask != 0)[..., None] & (due == 1)
+        rtol = 1e-14 if dtype == np.float64 else 1e-6
+        for i, arr in zip((0, 2, 3), expected):
+            np.testing.assert_allclose(a[i], np.where(updated, arr, (W, G, M, V)[i]), rtol=rtol, atol=rtol)
+        assert not np.array_equal(a[0], W)
 
 
 # stream controls ----------------------------------------------------------------------------------------------

@@ -16,23 +16,31 @@ from . import kernels
 PARAMS = ("hidden", "peephole", "output")
 
 
+def code(what, name, codes) -> int:
+    """The kernels' integer code for ``name`` (a ValueError for a name the kernels do not know, so
+    that no configuration holds a code outside ``codes``)."""
+    if name not in codes:
+        raise ValueError(f"the compiled engine has no {what} {name!r}; valid: {list(codes)}")
+    return codes[name]
+
+
 def config(layout, output, loss, gradient="exact", batch_size=1, trials=1) -> np.ndarray:
     """The kernels' integer configuration vector for one network (see the ``cfg`` indices of
-    :mod:`lstmlib.engines.kernels`)."""
+    :mod:`lstmlib.engines.kernels`); every code is one of the kernels' named constants."""
     L, spec = layout, layout.spec
     cfg = np.zeros(kernels.CFG_SIZE, np.int64)
     cfg[[kernels.C_, kernels.NB_, kernels.S_, kernels.I_, kernels.O_, kernels.R_, kernels.NS_, kernels.NO_]] = (
         L.n_cells, L.n_blocks, L.cells_per_block, L.n_inputs, L.n_outputs, L.n_rows, L.n_sources,
         L.n_output_sources)
     cfg[kernels.HAS_I] = spec.input_gate
-    cfg[kernels.FORGET] = kernels.FORGET_CODES[spec.forget]
+    cfg[kernels.FORGET] = code("forget", spec.forget, kernels.FORGET_CODES)
     cfg[kernels.HAS_O] = spec.output_gate
     cfg[kernels.PEEP] = spec.peepholes
-    cfg[kernels.G_KIND] = kernels.SQUASH_CODES[spec.cell_input]
-    cfg[kernels.H_KIND] = kernels.SQUASH_CODES[spec.cell_output]
-    cfg[kernels.OUT_KIND] = kernels.OUTPUT_CODES[output]
-    cfg[kernels.LOSS_KIND] = kernels.LOSS_CODES[loss]
-    cfg[kernels.TRUNC] = gradient == "truncated"
+    cfg[kernels.G_KIND] = code("cell_input", spec.cell_input, kernels.SQUASH_CODES)
+    cfg[kernels.H_KIND] = code("cell_output", spec.cell_output, kernels.SQUASH_CODES)
+    cfg[kernels.OUT_KIND] = code("output", output, kernels.OUTPUT_CODES)
+    cfg[kernels.LOSS_KIND] = code("loss", loss, kernels.LOSS_CODES)
+    cfg[kernels.TRUNC] = code("gradient", gradient, {"exact": 0, "truncated": 1})
     cfg[kernels.ROW_I], cfg[kernels.ROW_F], cfg[kernels.ROW_O] = (
         L.row_offset(n) for n in ("input_gate", "forget_gate", "output_gate"))
     cfg[kernels.SRC_Y] = L.sources["cells"].start
@@ -84,19 +92,21 @@ def batch_items(batch, N, B, dtype) -> tuple:
     return X, LENS, Y, LW
 
 
-def run_items(cfg, master_arrays, mask_arrays, data, *, need_grad, opt_code=0, hyper=None, steps=None,
-              active=None, state=None, grads, out_loss, out_err, rec=None, rec_trace=None, dtype):
+def run_items(cfg, master_arrays, mask_arrays, data, *, need_grad, opt_code=kernels.OPT_NONE, hyper=None,
+              steps=None, active=None, state=None, grads, out_loss, out_err, rec=None, rec_trace=None, dtype):
     """The one call into :func:`kernels.run_items`: ``data`` is ``(X, LENS, Y, LW)`` from
-    :func:`batch_items`; ``master_arrays`` are updated in place when ``opt_code`` names an optimiser."""
+    :func:`batch_items`; ``master_arrays`` are updated in place when ``opt_code`` names an optimiser
+    (:data:`kernels.OPT_CODES`)."""
     K = cfg[kernels.TRIALS]
     empty = np.zeros((0, 1, 1, 1), dtype)
-    kernels.run_items(cfg, *master_arrays, *mask_arrays, *data, need_grad, opt_code,
-                      np.zeros(5) if hyper is None else hyper,
-                      np.zeros(K, np.int64) if steps is None else steps,
-                      np.ones(K, np.int64) if active is None else active,
-                      tuple(np.zeros((0, 0, 0), dtype) for _ in range(6)) if state is None else state,
-                      *grads, out_loss, out_err, empty if rec is None else rec,
-                      empty if rec_trace is None else rec_trace, dtype.type)
+    if state is None:  # the moment buffers (M, V) of each weight array; none needed without an update
+        state = tuple(np.zeros_like(m) if opt_code != kernels.OPT_NONE else np.zeros((0, 0, 0), dtype)
+                      for m in master_arrays for _ in range(2))
+    optimiser = (opt_code, np.zeros(5) if hyper is None else hyper, np.zeros(K, np.int64) if steps is None else steps,
+                 np.ones(K, np.int64) if active is None else active, state)
+    outputs = (out_loss, out_err, empty if rec is None else rec, empty if rec_trace is None else rec_trace)
+    kernels.run_items(cfg, tuple(master_arrays), tuple(mask_arrays), tuple(data), need_grad, optimiser,
+                      tuple(grads), outputs)
 
 
 def run(layout, params, output, loss, batch, *, need_grad, gradient="exact", record=False, trace=False):

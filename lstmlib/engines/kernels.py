@@ -1,23 +1,89 @@
 """Compiled CPU engine (numba): forward pass, exact or truncated BPTT and optimiser steps.
 
-All activations are stored "lane-innermost": lane ``l = k * B + b`` is sequence ``b`` of trial
-``k``, and every inner loop runs over lanes so that it vectorises.  Online (B = 1) the lanes are
-the trials, each with its own weights (per-lane copies); with batches a trial's B lanes share its
-weights in the matrix-vector products.  Weight gradients are accumulated per lane and summed over
-a trial's lanes before the update.  The equations are those of :mod:`lstmlib.spec`, line by line:
-``_forward_step`` is the forward pass and ``_backward_step`` its derivative.
+The equations are written once, in the :mod:`lstmlib.model.spec` module docstring; this module
+computes them for many sequences at once.  ``forward_step`` is the cell (one time step, a comment
+at the line that computes each equation) and ``backward_step`` its derivative (the BPTT equations
+are in its docstring).  Two layers run the cell over time: :func:`run_items` (whole sequences,
+then BPTT and an optimiser step) and :func:`lstmlib.engines.online.run_stream` (continual streams,
+RTRL and an optimiser step at every step).
+
+Lanes.  All activations are stored "lane-innermost": lane ``l = k * B + b`` is sequence ``b`` of
+trial ``k`` (L = K * B lanes), and every inner loop runs over lanes so that it vectorises.  Online
+(B = 1) the lanes are the trials, each with its own weights (per-lane copies); with batches a
+trial's B lanes share its weights in the matrix-vector products.  Weight gradients are accumulated
+per lane and summed over a trial's lanes before the update.
+
+Sizes (``cfg`` entries, set by :func:`lstmlib.engines.compiled.config`): C cells in NB blocks of
+S_blk cells; I inputs, O outputs; R = C + gate rows (the units' rows: the C cell inputs z, then NB
+rows per gate present, starting at ROW_I, ROW_F, ROW_O); NS sources u(t) = [1, x(t), y(t-1),
+gates(t-1)] (y(t-1) from SRC_Y, the gate activations from SRC_G or SRC_G = -1); NO = 1 + C (+ I
+with OUT_X) output-layer sources [1, y(t), x(t)?]; K trials, B sequences per trial.
+
+Slots.  The history buffers have a leading slot axis.  When a gradient is needed, slot t holds
+step t (``T`` slots) and the cell state has one slot more, ``S[t] = s(t-1)`` and ``S[t + 1] =
+s(t)``; a forward-only pass keeps two slots used in turn (``t & 1``).  ``forward_step`` takes the
+slots as ``(a, ap, sp, sc)``: step t, step t-1 (-1 at t = 0), s(t-1), s(t).  The online learner
+keeps two slots: slot 0 is step t-1, slot 1 step t.
+
+Buffers (``slots`` as above; σ' = σ(1 - σ)).  Weights (:class:`LaneWeights`)::
+
+    Wt        [R, NS, K]     hidden weights W, one copy per trial (the products of batches, B > 1)
+    W         [R, NS, L]     hidden weights W, one copy per lane (the products online, B = 1)
+    P         [3, C, L]      peephole weights p_i, p_f, p_o
+    O         [O, NO, L]     output weights W_out over [1, y(t), x(t)?]
+
+Forward pass (:class:`Forward`, written by ``forward_step``)::
+
+    SRC       [slots, NS, L]     sources u(t) = [1, x(t), y(t-1), gates(t-1)]
+    NET       [1, R, L]          net inputs W · u(t) (+ peepholes) of the current step
+    ACT       [slots, R, L]      unit activations: z = g(net_z) of the C cells, then i, f, o by block
+    S         [slots + 1, C, L]  cell states: S[sp] = s(t-1), S[sc] = s(t)
+    HS        [slots, C, L]      h(s(t))
+    YC        [slots, C, L]      cell outputs y(t) = o h(s(t))
+    YOUT      [T, O, L]          network outputs f_out(W_out [1, y(t), x(t)?]) (online: [1, O, L])
+    IG, FG    [NB, L]            i(t) and the forget factor f(t) of the current step (i = 1 without
+                                 an input gate; f = 1, σ(net_f), 1 - i or 0 by forget mode)
+
+Backward pass (:class:`Backward`, ``loss_step`` and ``backward_step``) and gradients::
+
+    DOUT      [T, O, L]      e_k(t) = ∂L/∂net_out,k(t), the loss weight included
+    D         [R, L]         δ_r(t) = ∂L/∂net_r(t) of every row: δ_z of the cells, δ_i, δ_f, δ_o
+    EY        [C, L]         ε_c(t) = ∂L/∂y_c(t)
+    TMP       [L]            one row of squash derivatives, g'(net_z) or h'(s)
+    eps_s     [C, L]         ε_s(t) = ∂L/∂s(t); between steps f(t) ε_s(t), what step t-1 receives
+    eps_src   [NS, L]        ∂L/∂u_j(t+1) of the recurrent sources j >= SRC_Y (exact BPTT)
+    di_next   [NB, L]        δ_i(t+1), and df_next δ_f(t+1): their peephole paths (exact BPTT)
+    gW gP gO  like W, P, O   per-lane weight gradients, summed per trial into [.., K]
+
+Online (:mod:`lstmlib.engines.online`; two slots, lanes = trials)::
+
+    XT, YT    [I, L], [O, L]   x(t) and target(t) in lane layout; w [L] the loss weights
+    CO        [4, C, L]        per cell: CO[0] = f, CO[1] = i g'(net_z), CO[2] = zz σ'(net_i),
+                               CO[3] = s(t-1) σ'(net_f)   (zz = z, or z - s(t-1) when f = 1 - i)
+    ES        [C, L]           e_s,c = o h'(s_c) ε_c, the local internal-state error
+    PZ        [C, NS, L]       ∂s_c/∂W_z[c, j]
+    PI, PF    [C, NS, L]       ∂s_c/∂W_i[b, j] and ∂s_c/∂W_f[b, j] (b: the block of cell c)
+    PIP, PFP  [C, S_blk, L]    ∂s_c/∂p_i[c'] and ∂s_c/∂p_f[c'] for the cells c' of c's block
+    live      [L]              the lane runs at this step; due [L]: its optimiser step is due
+
+The kernels take these groups, and plain tuples such as ``(gW, gP, gO)``, instead of one argument
+per buffer.
 
 Performance notes (see ``benchmarks/engine.py``): ``error_model='numpy'`` removes the
 zero-division checks that block vectorisation; computed lane indices are unsigned, because
-numba's negative-index wraparound would also block it; ``_exp`` is written in plain arithmetic of
+numba's negative-index wraparound would also block it; ``exp`` is written in plain arithmetic of
 the network's dtype (libm's exp does not vectorise); all arithmetic runs in that dtype (every
-literal is wrapped in ``F(...)``, otherwise numba would promote float32 work to float64).
+literal is wrapped in ``F(...)``, otherwise numba would promote float32 work to float64).  Codes
+(squash kinds, forget modes, ...) are module-level integers, which numba compiles as constants.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 # cfg indices -------------------------------------------------------------------------------
 C_, NB_, S_, I_, O_, R_, NS_, NO_ = 0, 1, 2, 3, 4, 5, 6, 7
@@ -25,17 +91,51 @@ HAS_I, FORGET, HAS_O, PEEP, G_KIND, H_KIND, OUT_KIND, LOSS_KIND, TRUNC = 8, 9, 1
 ROW_I, ROW_F, ROW_O, SRC_Y, SRC_G, OUT_X, BATCH, TRIALS = 17, 18, 19, 20, 21, 22, 23, 24
 CFG_SIZE = 25
 
-SQUASH_CODES = {"tanh": 0, "logistic": 1, "logistic2": 2, "logistic1": 3, "identity": 4}
-FORGET_CODES = {"none": 0, "gate": 1, "coupled": 2, "zero": 3}
-OUTPUT_CODES = {"linear": 0, "logistic": 1, "softmax": 2}
-LOSS_CODES = {"mse": 0, "ce": 1}
-OPT_CODES = {"none": 0, "sgd": 1, "momentum": 2, "adam": 3}
+# codes -------------------------------------------------------------------------------------
+#: squash kinds (cfg[G_KIND], cfg[H_KIND]; σ is the logistic function)
+TANH, LOGISTIC, LOGISTIC2, LOGISTIC1, IDENTITY = 0, 1, 2, 3, 4  # tanh, σ, 4σ - 2, 2σ - 1, x
+#: forget modes (cfg[FORGET]): f = 1, a learned gate, f = 1 - i, f = 0
+FORGET_NONE, FORGET_GATE, FORGET_COUPLED, FORGET_ZERO = 0, 1, 2, 3
+#: output activations (cfg[OUT_KIND])
+OUT_LINEAR, OUT_LOGISTIC, OUT_SOFTMAX = 0, 1, 2
+#: losses (cfg[LOSS_KIND]): ½‖y - target‖², cross-entropy
+LOSS_MSE, LOSS_CE = 0, 1
+#: optimisers (the ``kind`` of :func:`update`; OPT_NONE: no update)
+OPT_NONE, OPT_SGD, OPT_MOMENTUM, OPT_ADAM = 0, 1, 2, 3
 
-_JIT = dict(cache=True, error_model="numpy", nogil=True)
+SQUASH_CODES = {"tanh": TANH, "logistic": LOGISTIC, "logistic2": LOGISTIC2, "logistic1": LOGISTIC1,
+                "identity": IDENTITY}
+FORGET_CODES = {"none": FORGET_NONE, "gate": FORGET_GATE, "coupled": FORGET_COUPLED, "zero": FORGET_ZERO}
+OUTPUT_CODES = {"linear": OUT_LINEAR, "logistic": OUT_LOGISTIC, "softmax": OUT_SOFTMAX}
+LOSS_CODES = {"mse": LOSS_MSE, "ce": LOSS_CE}
+OPT_CODES = {"none": OPT_NONE, "sgd": OPT_SGD, "momentum": OPT_MOMENTUM, "adam": OPT_ADAM}
+
+# buffer groups (see the module docstring) ----------------------------------------------------
+#: the weights as the kernels read them (online, where B = 1, ``Wt`` is ``W``)
+LaneWeights = namedtuple("LaneWeights", ["Wt", "W", "P", "O"])
+#: what the forward pass writes
+Forward = namedtuple("Forward", ["SRC", "NET", "ACT", "S", "HS", "YC", "YOUT", "IG", "FG"])
+#: what the backward pass carries from step to step, and its scratch rows
+Backward = namedtuple("Backward", ["DOUT", "D", "EY", "TMP", "eps_s", "eps_src", "di_next", "df_next"])
+
+JIT = dict(cache=True, error_model="numpy", nogil=True)
 
 
-@njit(inline="always", **_JIT)
-def _exp(x, F):
+def scalar_type(a):
+    """The scalar type of array ``a``'s dtype, as a callable (the ``F`` of the kernels); compiled
+    code only.  Deriving it inside a kernel keeps a type object out of the arguments of the entry
+    points, whose dispatch would otherwise type it in Python at every call."""
+
+
+@overload(scalar_type, inline="always")
+def _scalar_type_impl(a):
+    if a.dtype == types.float32:
+        return lambda a: np.float32
+    return lambda a: np.float64
+
+
+@njit(inline="always", **JIT)
+def exp(x, F):
     """exp(x) in plain arithmetic of type F, so that lane loops calling it vectorise (libm's exp
     does not).
 
@@ -61,49 +161,49 @@ def _exp(x, F):
     return p * two_m if n >= 0 else p / two_m
 
 
-@njit(inline="always", **_JIT)
-def _squash_row(kind, src, i0, i1, dst, j0, j1, L, F):
+@njit(inline="always", **JIT)
+def squash_row(kind, src, i0, i1, dst, j0, j1, L, F):
     """dst[j0, j1, l] = squash(src[i0, i1, l]) for one row of lanes; one loop per kind so that each
     vectorises (indices instead of row views: a view costs a reference count in the hot loop)."""
-    if kind == 0:
+    if kind == TANH:  # tanh(x) = 2σ(2x) - 1
         for l in range(L):
-            dst[j0, j1, l] = F(2.0) / (F(1.0) + _exp(F(-2.0) * src[i0, i1, l], F)) - F(1.0)
-    elif kind == 1:
+            dst[j0, j1, l] = F(2.0) / (F(1.0) + exp(F(-2.0) * src[i0, i1, l], F)) - F(1.0)
+    elif kind == LOGISTIC:
         for l in range(L):
-            dst[j0, j1, l] = F(1.0) / (F(1.0) + _exp(-src[i0, i1, l], F))
-    elif kind == 2:
+            dst[j0, j1, l] = F(1.0) / (F(1.0) + exp(-src[i0, i1, l], F))
+    elif kind == LOGISTIC2:
         for l in range(L):
-            dst[j0, j1, l] = F(4.0) / (F(1.0) + _exp(-src[i0, i1, l], F)) - F(2.0)
-    elif kind == 3:
+            dst[j0, j1, l] = F(4.0) / (F(1.0) + exp(-src[i0, i1, l], F)) - F(2.0)
+    elif kind == LOGISTIC1:
         for l in range(L):
-            dst[j0, j1, l] = F(2.0) / (F(1.0) + _exp(-src[i0, i1, l], F)) - F(1.0)
-    else:
+            dst[j0, j1, l] = F(2.0) / (F(1.0) + exp(-src[i0, i1, l], F)) - F(1.0)
+    else:  # IDENTITY (compiled.config builds no other code)
         for l in range(L):
             dst[j0, j1, l] = src[i0, i1, l]
 
 
-@njit(inline="always", **_JIT)
-def _squash_deriv_row(kind, y, i0, i1, dst, L, F):
+@njit(inline="always", **JIT)
+def squash_deriv_row(kind, y, i0, i1, dst, L, F):
     """dst[l] = squash'(x) written in terms of the output y = squash(x) = y[i0, i1, l]."""
-    if kind == 0:
+    if kind == TANH:
         for l in range(L):
             dst[l] = F(1.0) - y[i0, i1, l] * y[i0, i1, l]
-    elif kind == 1:
+    elif kind == LOGISTIC:
         for l in range(L):
             dst[l] = y[i0, i1, l] * (F(1.0) - y[i0, i1, l])
-    elif kind == 2:
+    elif kind == LOGISTIC2:
         for l in range(L):
             dst[l] = (F(2.0) + y[i0, i1, l]) * (F(2.0) - y[i0, i1, l]) * F(0.25)
-    elif kind == 3:
+    elif kind == LOGISTIC1:
         for l in range(L):
             dst[l] = (F(1.0) + y[i0, i1, l]) * (F(1.0) - y[i0, i1, l]) * F(0.5)
-    else:
+    else:  # IDENTITY
         for l in range(L):
             dst[l] = F(1.0)
 
 
-@njit(inline="always", **_JIT)
-def _gate_factors(cfg, a, ACT, IG, FG, F):
+@njit(inline="always", **JIT)
+def gate_factors(cfg, a, ACT, IG, FG, F):
     """IG[b] = i(t), FG[b] = f(t) for every block and lane, whatever the architecture."""
     NB, has_i, forget, row_i, row_f = cfg[NB_], cfg[HAS_I], cfg[FORGET], cfg[ROW_I], cfg[ROW_F]
     L = IG.shape[1]
@@ -114,22 +214,22 @@ def _gate_factors(cfg, a, ACT, IG, FG, F):
         else:
             for l in range(L):
                 IG[b, l] = F(1.0)
-        if forget == 0:
+        if forget == FORGET_NONE:
             for l in range(L):
                 FG[b, l] = F(1.0)
-        elif forget == 1:
+        elif forget == FORGET_GATE:
             for l in range(L):
                 FG[b, l] = ACT[a, row_f + b, l]
-        elif forget == 2:
+        elif forget == FORGET_COUPLED:
             for l in range(L):
                 FG[b, l] = F(1.0) - IG[b, l]
-        else:
+        else:  # FORGET_ZERO
             for l in range(L):
                 FG[b, l] = F(0.0)
 
 
-@njit(inline="always", **_JIT)
-def _matvec(B, Wt, Wl, SRC, a, NET, L, F):
+@njit(inline="always", **JIT)
+def matvec(B, Wt, Wl, SRC, a, NET, L, F):
     """NET[0, r, l] = Σ_j W[r, j] SRC[a, j, l] for every lane.  Online (B = 1) the lanes are trials
     with their own weights (Wl); with batches a trial's B lanes share one weight (Wt), which saves
     streaming per-lane copies.  Four sources per pass over the lanes (fewer loads and stores of
@@ -165,8 +265,8 @@ def _matvec(B, Wt, Wl, SRC, a, NET, L, F):
                         NET[zero, r, base + b] += w * SRC[a, j, base + b]
 
 
-@njit(inline="always", **_JIT)
-def _matvec_transposed(B, Wt, Wl, D, j0, EPS, L, F):
+@njit(inline="always", **JIT)
+def matvec_transposed(B, Wt, Wl, D, j0, EPS, L, F):
     """EPS[j, l] = Σ_r W[r, j] D[r, l] for j >= j0 (the error reaching the recurrent sources),
     four rows per pass over the lanes."""
     R, NS, K = Wt.shape
@@ -198,8 +298,8 @@ def _matvec_transposed(B, Wt, Wl, D, j0, EPS, L, F):
                         EPS[j, base + b] += w * D[r, base + b]
 
 
-@njit(inline="always", **_JIT)
-def _outer_accumulate(D, SRC, t, G, L):
+@njit(inline="always", **JIT)
+def outer_accumulate(D, SRC, t, G, L):
     """G[r, j, l] += D[r, l] SRC[t, j, l]: per-lane weight gradients (summed over a trial's lanes later)."""
     R, NS, _ = G.shape
     t = np.uint64(t)
@@ -209,13 +309,19 @@ def _outer_accumulate(D, SRC, t, G, L):
                 G[r, j, l] += D[r, l] * SRC[t, j, l]
 
 
-@njit(**_JIT)
-def _forward_step(cfg, t, a, ap, sp, sc, x, Wt, Wl, Pl, Ol, SRC, NET, ACT, S, HS, YC, YOUT, IG, FG, F):
-    """One time step for all lanes.  a/ap: history slot of step t / t-1 (ap < 0 at t = 0);
-    sp/sc: slots of s(t-1) / s(t)."""
+@njit(**JIT)
+def forward_step(cfg, t, slots, x, weights, fwd, F):
+    """One time step of the cell for all lanes: the equations of :mod:`lstmlib.model.spec` from the
+    sources u(t) to the outputs, written into ``fwd`` (a :class:`Forward`) at the history slots
+    ``slots = (a, ap, sp, sc)``: step t, step t-1 (ap < 0 at t = 0), s(t-1) and s(t).  x [I, L]:
+    the inputs x(t); ``weights``: a :class:`LaneWeights`; the outputs go to ``fwd.YOUT[t]``."""
     C, NB, S_blk, I, O, R, NS = cfg[C_], cfg[NB_], cfg[S_], cfg[I_], cfg[O_], cfg[R_], cfg[NS_]
     has_i, forget, has_o, peep = cfg[HAS_I], cfg[FORGET], cfg[HAS_O], cfg[PEEP]
     row_i, row_f, row_o, src_y, src_g = cfg[ROW_I], cfg[ROW_F], cfg[ROW_O], cfg[SRC_Y], cfg[SRC_G]
+    a, ap, sp, sc = slots
+    Pl, Ol = weights.P, weights.O
+    SRC, NET, ACT, S, HS, YC, YOUT = fwd.SRC, fwd.NET, fwd.ACT, fwd.S, fwd.HS, fwd.YC, fwd.YOUT
+    IG, FG = fwd.IG, fwd.FG
     L = x.shape[1]
     # sources u(t) = [1, x(t), y(t-1), gates(t-1)]
     for l in range(L):
@@ -234,7 +340,7 @@ def _forward_step(cfg, t, a, ap, sp, sc, x, Wt, Wl, Pl, Ol, SRC, NET, ACT, S, HS
             for l in range(L):
                 SRC[a, j, l] = ACT[ap, C + j - src_g, l]
     # net inputs W · u(t)
-    _matvec(cfg[BATCH], Wt, Wl, SRC, a, NET, L, F)
+    matvec(cfg[BATCH], weights.Wt, weights.W, SRC, a, NET, L, F)
     # input and forget gates peep at s(t-1)
     if peep:
         for b in range(NB):
@@ -242,21 +348,21 @@ def _forward_step(cfg, t, a, ap, sp, sc, x, Wt, Wl, Pl, Ol, SRC, NET, ACT, S, HS
                 if has_i:
                     for l in range(L):
                         NET[0, row_i + b, l] += Pl[0, c, l] * S[sp, c, l]
-                if forget == 1:
+                if forget == FORGET_GATE:
                     for l in range(L):
                         NET[0, row_f + b, l] += Pl[1, c, l] * S[sp, c, l]
     for c in range(C):
-        _squash_row(cfg[G_KIND], NET, 0, c, ACT, a, c, L, F)  # z = g(net_z)
+        squash_row(cfg[G_KIND], NET, 0, c, ACT, a, c, L, F)  # z = g(net_z)
     for r in range(C, R):
         if r < row_o or not has_o:
-            _squash_row(1, NET, 0, r, ACT, a, r, L, F)  # i, f = σ(net)
-    _gate_factors(cfg, a, ACT, IG, FG, F)
+            squash_row(LOGISTIC, NET, 0, r, ACT, a, r, L, F)  # i, f = σ(net)
+    gate_factors(cfg, a, ACT, IG, FG, F)
     # s(t) = f s(t-1) + i z
     for b in range(NB):
         for c in range(b * S_blk, (b + 1) * S_blk):
             for l in range(L):
                 S[sc, c, l] = FG[b, l] * S[sp, c, l] + IG[b, l] * ACT[a, c, l]
-            _squash_row(cfg[H_KIND], S, sc, c, HS, a, c, L, F)
+            squash_row(cfg[H_KIND], S, sc, c, HS, a, c, L, F)
     # output gate peeps at s(t); y(t) = o h(s(t))
     for b in range(NB):
         if has_o:
@@ -264,7 +370,7 @@ def _forward_step(cfg, t, a, ap, sp, sc, x, Wt, Wl, Pl, Ol, SRC, NET, ACT, S, HS
                 for c in range(b * S_blk, (b + 1) * S_blk):
                     for l in range(L):
                         NET[0, row_o + b, l] += Pl[2, c, l] * S[sc, c, l]
-            _squash_row(1, NET, 0, row_o + b, ACT, a, row_o + b, L, F)
+            squash_row(LOGISTIC, NET, 0, row_o + b, ACT, a, row_o + b, L, F)
             for c in range(b * S_blk, (b + 1) * S_blk):
                 for l in range(L):
                     YC[a, c, l] = ACT[a, row_o + b, l] * HS[a, c, l]
@@ -283,10 +389,10 @@ def _forward_step(cfg, t, a, ap, sp, sc, x, Wt, Wl, Pl, Ol, SRC, NET, ACT, S, HS
             for j in range(I):
                 for l in range(L):
                     YOUT[t, k, l] += Ol[k, 1 + C + j, l] * x[j, l]
-    if cfg[OUT_KIND] == 1:
+    if cfg[OUT_KIND] == OUT_LOGISTIC:
         for k in range(O):
-            _squash_row(1, YOUT, t, k, YOUT, t, k, L, F)
-    elif cfg[OUT_KIND] == 2:
+            squash_row(LOGISTIC, YOUT, t, k, YOUT, t, k, L, F)
+    elif cfg[OUT_KIND] == OUT_SOFTMAX:
         for l in range(L):
             m = YOUT[t, 0, l]
             for k in range(1, O):
@@ -299,9 +405,12 @@ def _forward_step(cfg, t, a, ap, sp, sc, x, Wt, Wl, Pl, Ol, SRC, NET, ACT, S, HS
                 YOUT[t, k, l] /= tot
 
 
-@njit(**_JIT)
-def _loss_step(cfg, t, y, w, YOUT, DOUT, lane_loss, lane_err):
-    """Loss at step t (weights w[l]) and dL/dnet_out into DOUT[t]."""
+@njit(**JIT)
+def loss_step(cfg, t, y, w, YOUT, DOUT, lane_loss, lane_err):
+    """Loss at step t and e_k(t) = ∂L/∂net_out,k(t) into DOUT[t]: y [O, L] targets, w [L] loss
+    weights (0: no target); lane_loss [L] += w ℓ, lane_err [L] = max(lane_err, |y - target|).  mse
+    ℓ = ½‖y - target‖² (e = (y - target) f_out'); cross-entropy with a softmax (categorical) or a
+    logistic output (binary), e = y - target."""
     O, ok, lk = cfg[O_], cfg[OUT_KIND], cfg[LOSS_KIND]
     L = w.shape[0]
     for l in range(L):
@@ -314,20 +423,20 @@ def _loss_step(cfg, t, y, w, YOUT, DOUT, lane_loss, lane_err):
             p, target = YOUT[t, k, l], y[k, l]
             diff = p - target
             lane_err[l] = max(lane_err[l], abs(diff))
-            if lk == 0:  # 1/2 (p - target)^2
+            if lk == LOSS_MSE:  # 1/2 (p - target)^2
                 lane_loss[l] += 0.5 * wl * diff * diff
-                dnet = diff * (p * (1.0 - p) if ok == 1 else 1.0)
-                if ok == 2:
+                dnet = diff * (p * (1.0 - p) if ok == OUT_LOGISTIC else 1.0)
+                if ok == OUT_SOFTMAX:
                     dnet = 0.0  # softmax + mse: filled below
             else:  # cross-entropy: softmax -> categorical, logistic -> binary
-                if ok == 2:
+                if ok == OUT_SOFTMAX:
                     lane_loss[l] -= wl * target * np.log(max(p, 1e-300))
                 else:
                     lane_loss[l] -= wl * (target * np.log(max(p, 1e-300))
                                           + (1.0 - target) * np.log(max(1.0 - p, 1e-300)))
                 dnet = diff
             DOUT[t, k, l] = wl * dnet
-        if lk == 0 and ok == 2:  # softmax Jacobian for mse
+        if lk == LOSS_MSE and ok == OUT_SOFTMAX:  # softmax Jacobian for mse
             dot = 0.0
             for k in range(O):
                 dot += (YOUT[t, k, l] - y[k, l]) * YOUT[t, k, l]
@@ -335,20 +444,54 @@ def _loss_step(cfg, t, y, w, YOUT, DOUT, lane_loss, lane_err):
                 DOUT[t, k, l] = wl * YOUT[t, k, l] * ((YOUT[t, k, l] - y[k, l]) - dot)
 
 
-@njit(**_JIT)
-def _backward_step(cfg, t, x, Wt, Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
-                   eps_s, eps_src, di_next, df_next, D, EY, gWl, gPl, gOl, IG, FG, TMP, F):
-    """Derivative of ``_forward_step`` at step t.  On entry eps_s = dL/ds(t) from step t+1 (through
-    the CEC, already multiplied by f(t+1)), eps_src = dL/du(t+1) (exact mode) and di_next/df_next =
-    dL/dnet of the t+1 input/forget gates (peephole paths, exact mode)."""
-    C, NB, S_blk, I, O, R, NS = cfg[C_], cfg[NB_], cfg[S_], cfg[I_], cfg[O_], cfg[R_], cfg[NS_]
+@njit(**JIT)
+def backward_step(cfg, t, x, weights, fwd, bwd, grads, F):
+    """The derivative of ``forward_step`` at step t (BPTT, Graves 2012 §4.6 in this library's
+    notation): reads the forward buffers ``fwd`` of every step (slot t), adds step t's terms to the
+    per-lane gradients ``grads = (gW, gP, gO)`` and leaves in ``bwd`` (a :class:`Backward`) what step
+    t-1 needs.  On entry ``bwd.eps_s`` = f(t+1) ε_s(t+1), ``bwd.eps_src`` = ∂L/∂u(t+1) and
+    ``bwd.di_next``/``df_next`` = δ_i(t+1), δ_f(t+1) (zero at the last step); ``bwd.DOUT[t]`` = e(t).
+
+    With net_r(t) the argument of row r's squashing function (W_r · u(t), plus the peephole terms
+    for the gates, as in :mod:`lstmlib.model.spec`), δ_r = ∂L/∂net_r(t) for every row r (``D``),
+    σ' = σ(1 - σ), g' and h' the squash derivatives, W[r, y_c] the weight from source y_c(t) of
+    u(t+1) and W[r, g] that from the gate activation g(t) (``gate_recurrence``), for cell c of
+    block b::
+
+        ε_c(t)   = Σ_k W_out[k, c] e_k(t) + Σ_r W[r, y_c] δ_r(t+1)                        cell output
+        δ_o,b(t) = σ'(net_o,b) (Σ_{c∈b} h(s_c(t)) ε_c(t) + Σ_r W[r, o_b] δ_r(t+1))         output gate
+        ε_s,c(t) = o_b h'(s_c(t)) ε_c(t) + f_b(t+1) ε_s,c(t+1)                             cell state
+                   + p_o[c] δ_o,b(t) + p_i[c] δ_i,b(t+1) + p_f[c] δ_f,b(t+1)
+        δ_z,c(t) = i_b g'(net_z,c) ε_s,c(t)                                                cell input
+        δ_i,b(t) = σ'(net_i,b) (Σ_{c∈b} zz_c ε_s,c(t) + Σ_r W[r, i_b] δ_r(t+1))            input gate
+        δ_f,b(t) = σ'(net_f,b) (Σ_{c∈b} s_c(t-1) ε_s,c(t) + Σ_r W[r, f_b] δ_r(t+1))        forget gate
+
+        ∂L/∂W[r, j] += δ_r(t) u_j(t)           ∂L/∂W_out[k, m] += e_k(t) [1, y(t), x(t)?]_m
+        ∂L/∂p_i[c] += δ_i,b(t) s_c(t-1)        ∂L/∂p_f[c] += δ_f,b(t) s_c(t-1)
+        ∂L/∂p_o[c] += δ_o,b(t) s_c(t)
+
+    with zz_c = z_c, or z_c - s_c(t-1) when f = 1 - i (``forget="coupled"``, whose forget factor has
+    no row of its own).  An absent gate is the constant 1 (f: 1, 1 - i or 0 by ``forget``): its δ
+    and the terms through it drop out; with f = 0 no error crosses the CEC.  Step t-1 receives
+    f(t) ε_s(t), ∂L/∂u_j(t) = Σ_r W[r, j] δ_r(t) for the recurrent sources, δ_i(t) and δ_f(t).
+
+    Truncated (``cfg[TRUNC]``; H&S 1997 App. A.1, Gers 2000, 2002): error reaches the past only
+    through the CEC.  The sources u(t) and the peephole inputs are constants, so every δ_r(t+1) and
+    peephole term above drops out: ε_c(t) = Σ_k W_out[k, c] e_k(t), ε_s,c(t) = o_b h'(s_c(t)) ε_c(t)
+    + f_b(t+1) ε_s,c(t+1), and the δ's without their Σ_r W δ_r(t+1) terms."""
+    C, NB, S_blk, I, O = cfg[C_], cfg[NB_], cfg[S_], cfg[I_], cfg[O_]
     has_i, forget, has_o, peep = cfg[HAS_I], cfg[FORGET], cfg[HAS_O], cfg[PEEP]
     row_i, row_f, row_o, src_y, src_g = cfg[ROW_I], cfg[ROW_F], cfg[ROW_O], cfg[SRC_Y], cfg[SRC_G]
     exact = cfg[TRUNC] == 0
     gate_rec = exact and src_g >= 0
+    Pl, Ol = weights.P, weights.O
+    SRC, ACT, S, HS, YC, IG, FG = fwd.SRC, fwd.ACT, fwd.S, fwd.HS, fwd.YC, fwd.IG, fwd.FG
+    DOUT, D, EY, TMP = bwd.DOUT, bwd.D, bwd.EY, bwd.TMP
+    eps_s, eps_src, di_next, df_next = bwd.eps_s, bwd.eps_src, bwd.di_next, bwd.df_next
+    gWl, gPl, gOl = grads
     L = x.shape[1]
-    _gate_factors(cfg, t, ACT, IG, FG, F)
-    # output layer
+    gate_factors(cfg, t, ACT, IG, FG, F)
+    # output layer: ∂L/∂W_out[k, m] += e_k(t) [1, y(t), x(t)?]_m
     for k in range(O):
         for l in range(L):
             gOl[k, 0, l] += DOUT[t, k, l]
@@ -359,7 +502,7 @@ def _backward_step(cfg, t, x, Wt, Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
             for j in range(I):
                 for l in range(L):
                     gOl[k, 1 + C + j, l] += DOUT[t, k, l] * x[j, l]
-    # dL/dy(t): from the outputs, and (exact) from the sources of step t+1
+    # ε_c(t) = Σ_k W_out[k, c] e_k(t) (+ Σ_r W[r, y_c] δ_r(t+1), exact)
     for c in range(C):
         if exact:
             for l in range(L):
@@ -370,7 +513,7 @@ def _backward_step(cfg, t, x, Wt, Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
         for k in range(O):
             for l in range(L):
                 EY[c, l] += Ol[k, 1 + c, l] * DOUT[t, k, l]
-    # output gate: dL/dnet_o = σ'(net_o) (Σ_c h(s_c) dL/dy_c + dL/do from step t+1's sources)
+    # δ_o,b(t) = σ'(net_o) (Σ_c h(s_c) ε_c (+ Σ_r W[r, o_b] δ_r(t+1), gate recurrence))
     if has_o:
         for b in range(NB):
             r = row_o + b
@@ -381,10 +524,10 @@ def _backward_step(cfg, t, x, Wt, Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
                     D[r, l] += HS[t, c, l] * EY[c, l]
             for l in range(L):
                 D[r, l] *= ACT[t, r, l] * (F(1.0) - ACT[t, r, l])
-    # dL/ds(t) = eps_s + o h'(s) dL/dy (+ peephole paths in exact mode)
+    # ε_s,c(t) = f(t+1) ε_s,c(t+1) + o h'(s) ε_c (+ p_o δ_o(t) + p_i δ_i(t+1) + p_f δ_f(t+1), exact)
     for b in range(NB):
         for c in range(b * S_blk, (b + 1) * S_blk):
-            _squash_deriv_row(cfg[H_KIND], HS, t, c, TMP, L, F)
+            squash_deriv_row(cfg[H_KIND], HS, t, c, TMP, L, F)
             if has_o:
                 for l in range(L):
                     eps_s[c, l] += ACT[t, row_o + b, l] * TMP[l] * EY[c, l]
@@ -398,67 +541,67 @@ def _backward_step(cfg, t, x, Wt, Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
                 if has_i:
                     for l in range(L):
                         eps_s[c, l] += Pl[0, c, l] * di_next[b, l]
-                if forget == 1:
+                if forget == FORGET_GATE:
                     for l in range(L):
                         eps_s[c, l] += Pl[1, c, l] * df_next[b, l]
     # cell input, input gate, forget gate
     for b in range(NB):
-        if has_i:
+        if has_i:  # the gate recurrence term Σ_r W[r, i_b] δ_r(t+1) first
             for l in range(L):
                 D[row_i + b, l] = eps_src[src_g + row_i + b - C, l] if gate_rec else F(0.0)
-        if forget == 1:
+        if forget == FORGET_GATE:
             for l in range(L):
                 D[row_f + b, l] = eps_src[src_g + row_f + b - C, l] if gate_rec else F(0.0)
         for c in range(b * S_blk, (b + 1) * S_blk):
-            _squash_deriv_row(cfg[G_KIND], ACT, t, c, TMP, L, F)
+            squash_deriv_row(cfg[G_KIND], ACT, t, c, TMP, L, F)
             for l in range(L):
-                D[c, l] = eps_s[c, l] * IG[b, l] * TMP[l]
+                D[c, l] = eps_s[c, l] * IG[b, l] * TMP[l]  # δ_z,c(t) = i g'(net_z) ε_s,c
             if has_i:
-                if forget == 2:  # s = (1 - i) s(t-1) + i z
+                if forget == FORGET_COUPLED:  # s = (1 - i) s(t-1) + i z: zz = z - s(t-1)
                     for l in range(L):
                         D[row_i + b, l] += eps_s[c, l] * (ACT[t, c, l] - S[t, c, l])
-                else:
+                else:  # zz = z
                     for l in range(L):
                         D[row_i + b, l] += eps_s[c, l] * ACT[t, c, l]
-            if forget == 1:
+            if forget == FORGET_GATE:  # Σ_c s_c(t-1) ε_s,c
                 for l in range(L):
                     D[row_f + b, l] += eps_s[c, l] * S[t, c, l]
-        if has_i:
+        if has_i:  # δ_i,b(t) = σ'(net_i) (...)
             for l in range(L):
                 D[row_i + b, l] *= IG[b, l] * (F(1.0) - IG[b, l])
-        if forget == 1:
+        if forget == FORGET_GATE:  # δ_f,b(t) = σ'(net_f) (...)
             for l in range(L):
                 D[row_f + b, l] *= FG[b, l] * (F(1.0) - FG[b, l])
-    # weight gradients
-    _outer_accumulate(D, SRC, t, gWl, L)
+    # ∂L/∂W[r, j] += δ_r(t) u_j(t); peepholes: δ_i, δ_f times s(t-1), δ_o times s(t)
+    outer_accumulate(D, SRC, t, gWl, L)
     if peep:
         for b in range(NB):
             for c in range(b * S_blk, (b + 1) * S_blk):
                 if has_i:
                     for l in range(L):
                         gPl[0, c, l] += D[row_i + b, l] * S[t, c, l]
-                if forget == 1:
+                if forget == FORGET_GATE:
                     for l in range(L):
                         gPl[1, c, l] += D[row_f + b, l] * S[t, c, l]
                 if has_o:
                     for l in range(L):
                         gPl[2, c, l] += D[row_o + b, l] * S[t + 1, c, l]
-    # what step t-1 receives: the CEC path f(t) eps_s, and (exact) dL/du(t) and peephole deltas
+    # what step t-1 receives: f(t) ε_s(t) through the CEC, and (exact) ∂L/∂u(t) = Wᵀ δ(t), δ_i(t), δ_f(t)
     for b in range(NB):
         for c in range(b * S_blk, (b + 1) * S_blk):
             for l in range(L):
                 eps_s[c, l] *= FG[b, l]
     if exact:
-        _matvec_transposed(cfg[BATCH], Wt, Wl, D, src_y, eps_src, L, F)
+        matvec_transposed(cfg[BATCH], weights.Wt, weights.W, D, src_y, eps_src, L, F)
         if peep:
             for b in range(NB):
                 for l in range(L):
                     di_next[b, l] = D[row_i + b, l] if has_i else F(0.0)
-                    df_next[b, l] = D[row_f + b, l] if forget == 1 else F(0.0)
+                    df_next[b, l] = D[row_f + b, l] if forget == FORGET_GATE else F(0.0)
 
 
-@njit(**_JIT)
-def _broadcast(master, lanes, B):
+@njit(**JIT)
+def broadcast(master, lanes, B):
     """Copy each trial's weights [.., K] to its B lanes [.., K*B]."""
     A, Bd, L = lanes.shape
     for p in range(A):
@@ -467,8 +610,8 @@ def _broadcast(master, lanes, B):
                 lanes[p, q, l] = master[p, q, l // B]
 
 
-@njit(**_JIT)
-def _reduce(lanes, out, B, scale):
+@njit(**JIT)
+def reduce(lanes, out, B, scale):
     """out[.., k] = scale * sum of the trial's lane gradients."""
     A, Bd, K = out.shape
     for p in range(A):
@@ -480,79 +623,144 @@ def _reduce(lanes, out, B, scale):
                 out[p, q, k] = scale * acc
 
 
-@njit(**_JIT)
-def _update(kind, hyper, step, active, W, G, M, V, mask):
-    """One optimiser step on a packed parameter array [.., .., K] (only free entries, active trials)."""
-    lr, mom, b1, b2, eps = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
+@njit(inline="always", **JIT)
+def hyper_tuple(hyper):
+    """The optimiser's five numbers (lr, momentum, β1, β2, eps) as scalars, read once per update."""
+    return hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
+
+
+@njit(inline="always", **JIT)
+def bias_correction(beta, step):
+    """Adam's bias correction 1 - β^step."""
+    return 1.0 - beta ** step
+
+
+@njit(inline="always", **JIT)
+def opt_step(kind, hyper, c1, c2, g, m, v, F):
+    """One optimiser step for one weight with gradient g (the optimisers of
+    :mod:`lstmlib.training.optimisers`): returns ``(d, m, v)``, the amount to subtract from the
+    weight and its new momentum / Adam moments (unchanged where ``kind`` has none), rounded to F,
+    the buffers' scalar type, before the step uses them.  ``hyper`` from :func:`hyper_tuple`; c1,
+    c2: Adam's bias corrections.  The one copy of the formulas, used by :func:`update` and
+    :func:`lstmlib.engines.online.update_lanes`.  Scalars in and out: array arguments inside the
+    callers' weight loops would cost reference counts there and stop the loops vectorising.
+    (``w -= -m`` rounds exactly as ``w += m``.)"""
+    lr, mom, b1, b2, eps = hyper
+    if kind == OPT_SGD:  # w -= lr g
+        return lr * g, m, v
+    if kind == OPT_MOMENTUM:  # m = momentum m - lr g; w += m
+        m = F(mom * m - lr * g)
+        return -m, m, v
+    # OPT_ADAM: moving averages m, v of g, g²; w -= lr m̂ / (√v̂ + eps) with m̂ = m / c1, v̂ = v / c2
+    m = F(b1 * m + (1.0 - b1) * g)
+    v = F(b2 * v + (1.0 - b2) * g * g)
+    return lr * (m / c1) / (np.sqrt(v / c2) + eps), m, v
+
+
+@njit(**JIT)
+def update(kind, hyper, step, active, W, G, M, V, mask):
+    """One optimiser step (``kind``: OPT_SGD, OPT_MOMENTUM or OPT_ADAM) on a packed parameter array
+    W [.., .., K] with gradient G and moment buffers M, V: only the free entries (mask != 0) of the
+    active trials (``active[k] == 1``); ``step [K]``: the optimiser steps so far, this one included."""
+    h = hyper_tuple(hyper)
+    F = scalar_type(W)
     A, Bd, K = W.shape
     for k in range(K):
         if active[k] != 1:
             continue
         c1 = 1.0
         c2 = 1.0
-        if kind == 3:
-            c1 = 1.0 - b1 ** step[k]
-            c2 = 1.0 - b2 ** step[k]
+        if kind == OPT_ADAM:
+            c1 = bias_correction(h[2], step[k])
+            c2 = bias_correction(h[3], step[k])
         for p in range(A):
             for q in range(Bd):
                 if mask[p, q] == 0.0:
                     continue
-                g = G[p, q, k]
-                if kind == 1:
-                    W[p, q, k] -= lr * g
-                elif kind == 2:
-                    M[p, q, k] = mom * M[p, q, k] - lr * g
-                    W[p, q, k] += M[p, q, k]
-                elif kind == 3:
-                    M[p, q, k] = b1 * M[p, q, k] + (1.0 - b1) * g
-                    V[p, q, k] = b2 * V[p, q, k] + (1.0 - b2) * g * g
-                    W[p, q, k] -= lr * (M[p, q, k] / c1) / (np.sqrt(V[p, q, k] / c2) + eps)
+                d, m, v = opt_step(kind, h, c1, c2, G[p, q, k], M[p, q, k], V[p, q, k], F)
+                W[p, q, k] -= d
+                if kind != OPT_SGD:
+                    M[p, q, k] = m
+                if kind == OPT_ADAM:
+                    V[p, q, k] = v
 
 
-@njit(**_JIT)
-def run_items(cfg, Wt, Pt, Ot, masks_W, masks_P, masks_O, X, LENS, Y, LW, need_grad,
-              opt_kind, hyper, step, active, state, gW, gP, gO, out_loss, out_err, rec_y, rec_trace, F):
+@njit(inline="always", **JIT)
+def record_trace(rec_trace, n, t, slots, fwd, L):
+    """rec_trace[n, t] = [s(t), unit activations (z, gates), y(t)] for every lane."""
+    a, sc = slots[0], slots[3]
+    C, R = fwd.YC.shape[1], fwd.ACT.shape[1]
+    for c in range(C):
+        for l in range(L):
+            rec_trace[n, t, c, l] = fwd.S[sc, c, l]
+            rec_trace[n, t, C + R + c, l] = fwd.YC[a, c, l]
+    for r in range(R):
+        for l in range(L):
+            rec_trace[n, t, C + r, l] = fwd.ACT[a, r, l]
+
+
+@njit(inline="always", **JIT)
+def count_steps(active, step, lane_loss, gW, B):
+    """Before an update: a trial whose loss or hidden-weight gradient is not finite is set to -1
+    (diverged, frozen); every other active trial counts one more optimiser step."""
+    K = active.shape[0]
+    R, NS = gW.shape[0], gW.shape[1]
+    for k in range(K):
+        if active[k] != 1:
+            continue
+        ok = True
+        for b in range(B):
+            if not np.isfinite(lane_loss[k * B + b]):
+                ok = False
+        for p in range(R):
+            for q in range(NS):
+                if not np.isfinite(gW[p, q, k]):
+                    ok = False
+        if not ok:
+            active[k] = -1
+        else:
+            step[k] += 1
+
+
+@njit(**JIT)
+def run_items(cfg, master, masks, data, need_grad, optimiser, grads, outputs):
     """Process N items (each: a batch of B sequences per trial); after each item optionally update.
 
-    Wt/Pt/Ot: master weights [.., K] (updated in place).  X [N, T, I, L], LENS [N, L],
-    Y [N, T, O, L] targets, LW [N, T, L] loss weights.  state: optimiser buffers (M, V per array).
-    gW/gP/gO receive the last item's gradients (per trial, divided by B).  out_loss/out_err [N, L]:
-    per-lane loss and max |output - target| over weighted steps.  rec_y [N, T, O, L] or empty:
-    outputs.  rec_trace [N, T, 2C + R, L] or empty: s(t), unit activations (g(net_z) and gates), y(t).
-    F: the scalar type (np.float32 or np.float64) all arithmetic runs in.  active [K]: 1 = update, 0 = frozen; a trial whose loss or gradient becomes non-finite
-    is set to -1 (diverged) and frozen."""
-    C, NB, I, O, R, NS, NO = cfg[C_], cfg[NB_], cfg[I_], cfg[O_], cfg[R_], cfg[NS_], cfg[NO_]
-    B, K = cfg[BATCH], cfg[TRIALS]
+    ``master = (Wt, Pt, Ot)``: the weights [.., K] (updated in place); ``masks``: their 0/1 masks of
+    free entries.  ``data = (X, LENS, Y, LW)``: X [N, T, I, L] inputs, LENS [N, L] lengths,
+    Y [N, T, O, L] targets, LW [N, T, L] loss weights.  ``optimiser = (kind, hyper, step, active,
+    state)``: an ``OPT_*`` code (OPT_NONE: no update), its five numbers, the optimiser steps taken
+    per trial [K], ``active [K]`` (1 = update, 0 = frozen; a trial whose loss or gradient becomes
+    non-finite is set to -1, diverged, and frozen) and ``state``, the moment buffers (M, V) of each
+    weight array.  ``grads = (gW, gP, gO)`` receive the last item's gradients (per trial, divided by
+    B).  ``outputs = (out_loss, out_err, rec_y, rec_trace)``: out_loss/out_err [N, L] per-lane loss
+    and max |output - target| over weighted steps; rec_y [N, T, O, L] or empty: the outputs;
+    rec_trace [N, T, 2C + R, L] or empty: s(t), unit activations (g(net_z) and gates), y(t).  All
+    arithmetic runs in the weights' dtype."""
+    C, NB, O, R, NS, NO = cfg[C_], cfg[NB_], cfg[O_], cfg[R_], cfg[NS_], cfg[NO_]
+    B = cfg[BATCH]
+    Wt, Pt, Ot = master
+    X, LENS, Y, LW = data
+    opt_kind, hyper, step, active, state = optimiser
+    gW, gP, gO = grads
+    out_loss, out_err, rec_y, rec_trace = outputs
+    F = scalar_type(Wt)
     N, T, _, L = X.shape
     dt = Wt.dtype
-    Wl = np.empty((R, NS, L), dt)
-    Pl = np.empty((3, C, L), dt)
-    Ol = np.empty((O, NO, L), dt)
-    _broadcast(Wt, Wl, B)
-    _broadcast(Pt, Pl, B)
-    _broadcast(Ot, Ol, B)
+    weights = LaneWeights(Wt, np.empty((R, NS, L), dt), np.empty((3, C, L), dt), np.empty((O, NO, L), dt))
+    broadcast(Wt, weights.W, B)
+    broadcast(Pt, weights.P, B)
+    broadcast(Ot, weights.O, B)
     store = need_grad
     TS = T if store else 2
-    SRC = np.zeros((TS, NS, L), dt)
-    ACT = np.zeros((TS, R, L), dt)
-    S = np.zeros((T + 1 if store else 2, C, L), dt)
-    HS = np.zeros((TS, C, L), dt)
-    YC = np.zeros((TS, C, L), dt)
-    NET = np.zeros((1, R, L), dt)
-    IG = np.zeros((NB, L), dt)
-    FG = np.zeros((NB, L), dt)
-    TMP = np.zeros(L, dt)
-    YOUT = np.zeros((T, O, L), dt)
-    DOUT = np.zeros((T, O, L), dt)
-    D = np.zeros((R, L), dt)
-    EY = np.zeros((C, L), dt)
-    eps_s = np.zeros((C, L), dt)
-    eps_src = np.zeros((NS, L), dt)
-    di_next = np.zeros((NB, L), dt)
-    df_next = np.zeros((NB, L), dt)
-    gWl = np.zeros((R, NS, L), dt)
-    gPl = np.zeros((3, C, L), dt)
-    gOl = np.zeros((O, NO, L), dt)
+    fwd = Forward(SRC=np.zeros((TS, NS, L), dt), NET=np.zeros((1, R, L), dt), ACT=np.zeros((TS, R, L), dt),
+                  S=np.zeros((T + 1 if store else 2, C, L), dt), HS=np.zeros((TS, C, L), dt),
+                  YC=np.zeros((TS, C, L), dt), YOUT=np.zeros((T, O, L), dt), IG=np.zeros((NB, L), dt),
+                  FG=np.zeros((NB, L), dt))
+    bwd = Backward(DOUT=np.zeros((T, O, L), dt), D=np.zeros((R, L), dt), EY=np.zeros((C, L), dt),
+                   TMP=np.zeros(L, dt), eps_s=np.zeros((C, L), dt), eps_src=np.zeros((NS, L), dt),
+                   di_next=np.zeros((NB, L), dt), df_next=np.zeros((NB, L), dt))
+    lane_grads = (np.zeros((R, NS, L), dt), np.zeros((3, C, L), dt), np.zeros((O, NO, L), dt))
     lane_loss = np.zeros(L, np.float64)
     lane_err = np.zeros(L, np.float64)
     for n in range(N):
@@ -561,24 +769,18 @@ def run_items(cfg, Wt, Pt, Ot, masks_W, masks_P, masks_O, X, LENS, Y, LW, need_g
             Tn = max(Tn, LENS[n, l])
         for c in range(C):
             for l in range(L):
-                S[0, c, l] = 0.0
+                fwd.S[0, c, l] = 0.0
         lane_loss[:] = 0.0
         lane_err[:] = 0.0
         for t in range(Tn):
-            a = t if store else t & 1
+            a = t if store else t & 1  # step t's slot, and that of s(t-1) in S
             ap = (a - 1 if store else 1 - a) if t > 0 else -1
-            sp = t if store else t & 1
             sc = t + 1 if store else (t + 1) & 1
-            _forward_step(cfg, t, a, ap, sp, sc, X[n, t], Wt, Wl, Pl, Ol, SRC, NET, ACT, S, HS, YC, YOUT, IG, FG, F)
-            _loss_step(cfg, t, Y[n, t], LW[n, t], YOUT, DOUT, lane_loss, lane_err)
+            slots = (a, ap, a, sc)
+            forward_step(cfg, t, slots, X[n, t], weights, fwd, F)
+            loss_step(cfg, t, Y[n, t], LW[n, t], fwd.YOUT, bwd.DOUT, lane_loss, lane_err)
             if rec_trace.shape[0] > 0:
-                for c in range(C):
-                    for l in range(L):
-                        rec_trace[n, t, c, l] = S[sc, c, l]
-                        rec_trace[n, t, C + R + c, l] = YC[a, c, l]
-                for r in range(R):
-                    for l in range(L):
-                        rec_trace[n, t, C + r, l] = ACT[a, r, l]
+                record_trace(rec_trace, n, t, slots, fwd, L)
         for l in range(L):
             out_loss[n, l] = lane_loss[l]
             out_err[n, l] = lane_err[l]
@@ -586,42 +788,26 @@ def run_items(cfg, Wt, Pt, Ot, masks_W, masks_P, masks_O, X, LENS, Y, LW, need_g
             for t in range(Tn):
                 for k in range(O):
                     for l in range(L):
-                        rec_y[n, t, k, l] = YOUT[t, k, l] if t < LENS[n, l] else 0.0
+                        rec_y[n, t, k, l] = fwd.YOUT[t, k, l] if t < LENS[n, l] else 0.0
         if not need_grad:
             continue
-        gWl[:] = 0.0
-        gPl[:] = 0.0
-        gOl[:] = 0.0
-        eps_s[:] = 0.0
-        eps_src[:] = 0.0
-        di_next[:] = 0.0
-        df_next[:] = 0.0
+        for g in lane_grads:
+            g[:] = 0.0
+        bwd.eps_s[:] = 0.0
+        bwd.eps_src[:] = 0.0
+        bwd.di_next[:] = 0.0
+        bwd.df_next[:] = 0.0
         for t in range(Tn - 1, -1, -1):
-            _backward_step(cfg, t, X[n, t], Wt, Wl, Pl, Ol, SRC, ACT, S, HS, YC, DOUT,
-                           eps_s, eps_src, di_next, df_next, D, EY, gWl, gPl, gOl, IG, FG, TMP, F)
-        _reduce(gWl, gW, B, 1.0 / B)
-        _reduce(gPl, gP, B, 1.0 / B)
-        _reduce(gOl, gO, B, 1.0 / B)
-        if opt_kind == 0:
+            backward_step(cfg, t, X[n, t], weights, fwd, bwd, lane_grads, F)
+        reduce(lane_grads[0], gW, B, 1.0 / B)
+        reduce(lane_grads[1], gP, B, 1.0 / B)
+        reduce(lane_grads[2], gO, B, 1.0 / B)
+        if opt_kind == OPT_NONE:
             continue
-        for k in range(K):
-            if active[k] != 1:
-                continue
-            ok = True
-            for b in range(B):
-                if not np.isfinite(lane_loss[k * B + b]):
-                    ok = False
-            for p in range(R):
-                for q in range(NS):
-                    if not np.isfinite(gW[p, q, k]):
-                        ok = False
-            if not ok:
-                active[k] = -1
-            else:
-                step[k] += 1
-        _update(opt_kind, hyper, step, active, Wt, gW, state[0], state[1], masks_W)
-        _update(opt_kind, hyper, step, active, Pt, gP, state[2], state[3], masks_P)
-        _update(opt_kind, hyper, step, active, Ot, gO, state[4], state[5], masks_O)
-        _broadcast(Wt, Wl, B)
-        _broadcast(Pt, Pl, B)
-        _broadcast(Ot, Ol, B)
+        count_steps(active, step, lane_loss, gW, B)
+        update(opt_kind, hyper, step, active, Wt, gW, state[0], state[1], masks[0])
+        update(opt_kind, hyper, step, active, Pt, gP, state[2], state[3], masks[1])
+        update(opt_kind, hyper, step, active, Ot, gO, state[4], state[5], masks[2])
+        broadcast(Wt, weights.W, B)
+        broadcast(Pt, weights.P, B)
+        broadcast(Ot, weights.O, B)

@@ -5,7 +5,7 @@ truncated gradient (H&S 1997 App. A.1, eqs. 23-28; Gers 2000 for the forget gate
 peepholes) treats the sources u(t) = [1, x(t), y(t-1), gates(t-1)] and the peephole inputs as
 constants, so error reaches the past only through the CEC and can be computed forward in time with
 one partial derivative ∂s_c/∂w per cell c and weight w of the units that feed the CEC.  For cell c
-of block b at step t (σ' = σ(1 - σ); i, f, o as in :mod:`lstmlib.spec`, 1 for an absent gate;
+of block b at step t (σ' = σ(1 - σ); i, f, o as in :mod:`lstmlib.model.spec`, 1 for an absent gate;
 zz = z, or z - s(t-1) when ``forget="coupled"`` (f = 1 - i); the σ' terms of absent gates drop out):
 
     ∂s_c/∂W_z[c, j](t)  = f_b ∂s_c/∂W_z[c, j](t-1) + i_b g'(net_z,c) u_j(t)
@@ -24,15 +24,19 @@ internal-state error e_s,c = o_b h'(s_c) ε_c (eq. 23), the gradient of the loss
     ∂ℓ/∂W_i[b, j]   = Σ_{c∈b} e_s,c ∂s_c/∂W_i[b, j](t)         (same for W_f, p_i, p_f)
 
 Summed over a sequence these equal ``Network.loss_and_grad(..., gradient="truncated")`` to
-rounding (the engine's backward pass, reordered forward in time): ``tests/test_online.py``.
+rounding (the engine's backward pass, reordered forward in time): ``tests/test_online.py``.  The
+buffers (``CO``, ``ES``, ``PZ``, ``PI``, ``PF``, ``PIP``, ``PFP``, ...) are listed in the
+:mod:`lstmlib.engines.kernels` docstring.
 
 Per step and trial the order is: forward step with the current weights, loss, partials and
 gradient, then (every ``update_every`` steps) one optimiser step on the gradient summed since the
-last update, with the optimisers of :mod:`lstmlib.training` (``_update_lanes``: the engine's
-``_update`` with the trial loop innermost, equal to it bit for bit).  The partials are carried
-across updates (each step's increment computed with that step's weights), as in RTRL.  The forward
-step and the loss are the engine's own ``_forward_step`` and ``_loss_step``; all ``net.trials``
-trials run side by side as lanes (trial index innermost), so a step costs O(weights) per trial.
+last update, with the optimisers of :mod:`lstmlib.training` (:func:`update_lanes`: the engine's
+:func:`~lstmlib.engines.kernels.update` with the trial loop innermost; both apply the one
+:func:`~lstmlib.engines.kernels.opt_step`).  The partials are carried across updates (each step's
+increment computed with that step's weights), as in RTRL.  The forward step and the loss are the
+engine's own :func:`~lstmlib.engines.kernels.forward_step` and
+:func:`~lstmlib.engines.kernels.loss_step`; all ``net.trials`` trials run side by side as lanes
+(trial index innermost), so a step costs O(weights) per trial.
 
 The learner that drives these kernels, :class:`lstmlib.training.OnlineLearner`, is in
 :mod:`lstmlib.training.online`.
@@ -41,13 +45,14 @@ The learner that drives these kernels, :class:`lstmlib.training.OnlineLearner`, 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
-from numba.extending import overload
+from numba import njit
 
 from . import kernels
 from .kernels import (
     C_,
     FORGET,
+    FORGET_COUPLED,
+    FORGET_GATE,
     G_KIND,
     H_KIND,
     HAS_I,
@@ -56,6 +61,10 @@ from .kernels import (
     NB_,
     NS_,
     O_,
+    OPT_ADAM,
+    OPT_MOMENTUM,
+    OPT_NONE,
+    OPT_SGD,
     OUT_X,
     PEEP,
     R_,
@@ -68,45 +77,56 @@ from .kernels import (
 __all__ = ["bad_input", "run_stream"]
 
 
-# They compile in the engine's _forward_step, _loss_step and _squash_deriv_row: numba's cache does not
-# notice edits to kernels.py here, so after changing it delete lstmlib/engines/__pycache__/online.*.nbi/.nbc.
+# These kernels compile in the engine's forward_step, loss_step, squash_deriv_row and opt_step: numba's
+# cache does not notice edits to kernels.py here (the scripts' source-hash stamp clears the caches when
+# lstmlib changes; by hand, delete lstmlib/engines/__pycache__/online.*.nbi/.nbc).
 
 
-@njit(**kernels._JIT)
-def _gate_partials(c, c0, k, row, p, PG, PGP, CO, SRC, S, ES, gW, gP, peep, NS, S_blk, L):
-    """Cell c's partials with respect to one gate of its block (input: CO row k = 2, weights row
-    ``row``, peephole row p = 0; forget: 3, its row, 1), advanced one step, and their gradient terms:
-    ∂s_c/∂W_g[j] = f ∂s_c/∂W_g[j] + CO[k] u_j, and for the block's peepholes the same with s_c'(t-1)."""
+@njit(**kernels.JIT)
+def gate_partials(c, c0, gate, row, PG, PGP, fwd, scratch, grads, peep):
+    """Cell c's partials with respect to one gate of its block (gate 0: the input gate, coefficient
+    CO[2] and peephole row 0; gate 1: the forget gate, CO[3] and peephole row 1; ``row``: its row of
+    W), advanced one step, and their gradient terms: ∂s_c/∂W_g[j] = f ∂s_c/∂W_g[j] + CO[2 + gate] u_j,
+    and for the block's peepholes the same with s_c'(t-1).  c0: the block's first cell."""
+    SRC, S = fwd.SRC, fwd.S
+    CO, ES = scratch[1], scratch[3]
+    gW, gP = grads[0], grads[1]
+    k, p = 2 + gate, gate
+    NS, L = SRC.shape[1], SRC.shape[2]
     for j in range(NS):
         for l in range(L):
             PG[c, j, l] = CO[0, c, l] * PG[c, j, l] + CO[k, c, l] * SRC[1, j, l]
             gW[row, j, l] += ES[c, l] * PG[c, j, l]
     if peep:
-        for m in range(S_blk):
+        for m in range(PGP.shape[1]):
             for l in range(L):
                 PGP[c, m, l] = CO[0, c, l] * PGP[c, m, l] + CO[k, c, l] * S[0, c0 + m, l]
                 gP[p, c0 + m, l] += ES[c, l] * PGP[c, m, l]
 
 
-@njit(**kernels._JIT)
-def _rtrl_step(cfg, t, x, W, P, O, SRC, ACT, S, HS, YC, YOUT, DOUT, live, partials, grads, IG, FG, CO, EY, ES, TMP,
-               F):
-    """Partials ∂s/∂w and the step's gradient (added to ``grads``) after ``_forward_step`` wrote step t
-    into slot 1 (s(t-1) in S[0]) and ``_loss_step`` dL/dnet_out into DOUT[t].  Lanes with live = 0
-    keep their partials (f -> 1, increments -> 0) and add nothing (their loss weight is 0)."""
+@njit(**kernels.JIT)
+def rtrl_step(cfg, x, weights, fwd, live, partials, grads, scratch, F):
+    """Partials ∂s/∂w and the step's gradient (added to ``grads = (gW, gP, gO)``) after
+    ``forward_step`` wrote step t into slot 1 of ``fwd`` (s(t-1) in S[0]) and ``loss_step`` e(t) into
+    DOUT[0].  ``partials = (PZ, PI, PF, PIP, PFP)``, ``scratch = (DOUT, CO, EY, ES, TMP)``, x [I, L]
+    the inputs x(t).  Lanes with live = 0 keep their partials (f -> 1, increments -> 0) and add
+    nothing (their loss weight is 0)."""
     C, NB, S_blk, I, O_n, NS = cfg[C_], cfg[NB_], cfg[S_], cfg[I_], cfg[O_], cfg[NS_]
     has_i, forget, has_o, peep = cfg[HAS_I], cfg[FORGET], cfg[HAS_O], cfg[PEEP]
     row_i, row_f, row_o = cfg[ROW_I], cfg[ROW_F], cfg[ROW_O]
+    SRC, ACT, S, HS, YC, IG, FG = fwd.SRC, fwd.ACT, fwd.S, fwd.HS, fwd.YC, fwd.IG, fwd.FG
+    DOUT, CO, EY, ES, TMP = scratch
     PZ, PI, PF, PIP, PFP = partials
     gW, gP, gO = grads
+    O = weights.O
     L = x.shape[1]
     # coefficients per cell: CO[0] = f, CO[1] = i g', CO[2] = zz σ'_i, CO[3] = s(t-1) σ'_f
     for b in range(NB):
         for c in range(b * S_blk, (b + 1) * S_blk):
-            kernels._squash_deriv_row(cfg[G_KIND], ACT, 1, c, TMP, L, F)  # g'
+            kernels.squash_deriv_row(cfg[G_KIND], ACT, 1, c, TMP, L, F)  # g'
             for l in range(L):
                 ig, fg = IG[b, l], FG[b, l]
-                zz = ACT[1, c, l] - S[0, c, l] if forget == 2 else ACT[1, c, l]
+                zz = ACT[1, c, l] - S[0, c, l] if forget == FORGET_COUPLED else ACT[1, c, l]
                 CO[0, c, l] = fg if live[l] else F(1.0)
                 CO[1, c, l] = ig * TMP[l] if live[l] else F(0.0)
                 CO[2, c, l] = zz * ig * (F(1.0) - ig) if live[l] else F(0.0)
@@ -117,15 +137,15 @@ def _rtrl_step(cfg, t, x, W, P, O, SRC, ACT, S, HS, YC, YOUT, DOUT, live, partia
             EY[c, l] = F(0.0)
     for k in range(O_n):
         for l in range(L):
-            gO[k, 0, l] += DOUT[t, k, l]
+            gO[k, 0, l] += DOUT[0, k, l]
         for c in range(C):
             for l in range(L):
-                gO[k, 1 + c, l] += DOUT[t, k, l] * YC[1, c, l]
-                EY[c, l] += O[k, 1 + c, l] * DOUT[t, k, l]
+                gO[k, 1 + c, l] += DOUT[0, k, l] * YC[1, c, l]
+                EY[c, l] += O[k, 1 + c, l] * DOUT[0, k, l]
         if cfg[OUT_X]:
             for j in range(I):
                 for l in range(L):
-                    gO[k, 1 + C + j, l] += DOUT[t, k, l] * x[j, l]
+                    gO[k, 1 + C + j, l] += DOUT[0, k, l] * x[j, l]
     # output gate (local): δ_o = σ'(net_o) Σ_c h(s_c) ε_c; e_s = o h'(s) ε
     for b in range(NB):
         if has_o:
@@ -145,7 +165,7 @@ def _rtrl_step(cfg, t, x, W, P, O, SRC, ACT, S, HS, YC, YOUT, DOUT, live, partia
                     for l in range(L):
                         gP[2, c, l] += TMP[l] * S[1, c, l]
         for c in range(b * S_blk, (b + 1) * S_blk):
-            kernels._squash_deriv_row(cfg[H_KIND], HS, 1, c, TMP, L, F)  # h'
+            kernels.squash_deriv_row(cfg[H_KIND], HS, 1, c, TMP, L, F)  # h'
             for l in range(L):
                 ES[c, l] = (ACT[1, row_o + b, l] if has_o else F(1.0)) * TMP[l] * EY[c, l]
     # partials and the gradient through them
@@ -157,13 +177,13 @@ def _rtrl_step(cfg, t, x, W, P, O, SRC, ACT, S, HS, YC, YOUT, DOUT, live, partia
                     PZ[c, j, l] = CO[0, c, l] * PZ[c, j, l] + CO[1, c, l] * SRC[1, j, l]
                     gW[c, j, l] += ES[c, l] * PZ[c, j, l]
             if has_i:
-                _gate_partials(c, c0, 2, row_i + b, 0, PI, PIP, CO, SRC, S, ES, gW, gP, peep, NS, S_blk, L)
-            if forget == 1:
-                _gate_partials(c, c0, 3, row_f + b, 1, PF, PFP, CO, SRC, S, ES, gW, gP, peep, NS, S_blk, L)
+                gate_partials(c, c0, 0, row_i + b, PI, PIP, fwd, scratch, grads, peep)
+            if forget == FORGET_GATE:
+                gate_partials(c, c0, 1, row_f + b, PF, PFP, fwd, scratch, grads, peep)
 
 
-@njit(**kernels._JIT)
-def _lane_checksum(G, chk):
+@njit(**kernels.JIT)
+def lane_checksum(G, chk):
     """chk[l] += Σ G[.., .., l]: non-finite iff some entry is (or the sum overflows); four rows per
     pass over the lanes."""
     A, B, L = G.shape
@@ -178,45 +198,45 @@ def _lane_checksum(G, chk):
             chk[l] += G2[p, l]
 
 
-@njit(**kernels._JIT)
-def _adam_corrections(hyper, step, c1, c2):
-    """Adam's bias corrections per lane, c = 1 - β^step, computed as in the engine's ``_update``."""
+@njit(**kernels.JIT)
+def adam_corrections(hyper, step, c1, c2):
+    """Adam's bias corrections per lane, c = 1 - β^step, as in the engine's ``update``."""
     b1, b2 = hyper[2], hyper[3]
     for l in range(step.shape[0]):
-        c1[l] = 1.0 - b1 ** step[l]
-        c2[l] = 1.0 - b2 ** step[l]
+        c1[l] = kernels.bias_correction(b1, step[l])
+        c2[l] = kernels.bias_correction(b2, step[l])
 
 
-@njit(**kernels._JIT)
-def _update_lanes(kind, hyper, c1, c2, due, all_due, W, G, M, V, mask):
-    """The engine's ``_update`` (same formulas, same rounding) for the lanes with due = 1, with the
-    lane loop innermost so that it vectorises over trials; then zeroes their gradient.  c1, c2 [L]:
-    Adam's bias corrections 1 - β^step."""
-    lr, mom, b1, b2, eps = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
+@njit(**kernels.JIT)
+def update_lanes(kind, hyper, c1, c2, due, all_due, W, G, M, V, mask):
+    """The engine's :func:`~lstmlib.engines.kernels.update` (the same
+    :func:`~lstmlib.engines.kernels.opt_step`, so the same rounding) for the lanes with due = 1, with
+    the lane loop innermost so that it vectorises over trials; then zeroes their gradient.  c1, c2 [L]:
+    Adam's bias corrections 1 - β^step.  With every lane due, SGD and momentum run loops without the
+    due test, their kind a constant (they vectorise)."""
+    h = kernels.hyper_tuple(hyper)
+    F = kernels.scalar_type(W)
     A, B, L = W.shape
     for p in range(A):
         for q in range(B):
             if mask[p, q] != 0.0:
-                if all_due and kind == 1:
+                if all_due and kind == OPT_SGD:
                     for l in range(L):
-                        W[p, q, l] -= lr * G[p, q, l]
-                elif all_due and kind == 2:
+                        W[p, q, l] -= kernels.opt_step(OPT_SGD, h, 1.0, 1.0, G[p, q, l], 0.0, 0.0, F)[0]
+                elif all_due and kind == OPT_MOMENTUM:
                     for l in range(L):
-                        M[p, q, l] = mom * M[p, q, l] - lr * G[p, q, l]
-                        W[p, q, l] += M[p, q, l]
+                        d, m, _ = kernels.opt_step(OPT_MOMENTUM, h, 1.0, 1.0, G[p, q, l], M[p, q, l], 0.0, F)
+                        W[p, q, l] -= d
+                        M[p, q, l] = m
                 else:
                     for l in range(L):
                         if due[l] == 1:
-                            g = G[p, q, l]
-                            if kind == 1:
-                                W[p, q, l] -= lr * g
-                            elif kind == 2:
-                                M[p, q, l] = mom * M[p, q, l] - lr * g
-                                W[p, q, l] += M[p, q, l]
-                            elif kind == 3:
-                                M[p, q, l] = b1 * M[p, q, l] + (1.0 - b1) * g
-                                V[p, q, l] = b2 * V[p, q, l] + (1.0 - b2) * g * g
-                                W[p, q, l] -= lr * (M[p, q, l] / c1[l]) / (np.sqrt(V[p, q, l] / c2[l]) + eps)
+                            d, m, v = kernels.opt_step(kind, h, c1[l], c2[l], G[p, q, l], M[p, q, l], V[p, q, l], F)
+                            W[p, q, l] -= d
+                            if kind != OPT_SGD:
+                                M[p, q, l] = m
+                            if kind == OPT_ADAM:
+                                V[p, q, l] = v
             if all_due:
                 for l in range(L):
                     G[p, q, l] = 0.0
@@ -226,20 +246,7 @@ def _update_lanes(kind, hyper, c1, c2, due, all_due, W, G, M, V, mask):
                         G[p, q, l] = 0.0
 
 
-def _scalar_type(a):
-    """The scalar type of array ``a``'s dtype, as a callable (``F`` of the engine's kernels); compiled
-    code only.  Deriving it inside the kernel keeps a type object out of :func:`_run_stream`'s
-    arguments, whose dispatch would otherwise type it in Python at every call."""
-
-
-@overload(_scalar_type, inline="always")
-def _scalar_type_impl(a):
-    if a.dtype == types.float32:
-        return lambda a: np.float32
-    return lambda a: np.float64
-
-
-@njit(fastmath={"reassoc"}, **kernels._JIT)
+@njit(fastmath={"reassoc"}, **kernels.JIT)
 def bad_input(x, target, weights):
     """0 if x and target are finite and the loss weights finite and >= 0, else 1, 2 or 3 for the
     first argument that is not.  Each is one pass that vectorises: v - v is 0 for a finite v, else
@@ -263,47 +270,25 @@ def bad_input(x, target, weights):
     return 3 if nf != 0.0 or n_neg > 0 else 0
 
 
-@njit(**kernels._JIT)
-def run_stream(cfg, params, masks, x, target, weights, reset, tol, resume, record, opt_kind, hyper, every, steps,
-                active, pending, opt_state, state, partials, grads, out_y, out_loss, out_err, ran, stopped, lengths):
-    """Run T steps of a stream for all lanes (= trials): x [K or 1, T, I], target [K or 1, T, O]
-    (float64), weights [K or 1, T] loss weights, reset [K or 1, T] (a first axis of 1: the same for
-    every lane).  Updates params, optimiser state, network state, partials, grads in place; writes
-    out_y [K, T, O], out_loss/out_err [K, T] (if record; NaN where a lane did not run), ran [K] and
-    stopped [K] (on entry: the lanes that wait for a reset, all False unless resume).  Returns the
-    segments [K, n, 2] (see StreamResult)."""
-    W, P, O = params
-    S, YC, ACT = state
-    F = _scalar_type(W)
-    C, NB, I, O_n, R, NS = cfg[C_], cfg[NB_], cfg[I_], cfg[O_], cfg[R_], cfg[NS_]
-    L = active.shape[0]
-    T = x.shape[1]
-    # lane l reads row l of an input with K rows, row 0 of one with a single row
-    sx, sy = (1 if x.shape[0] > 1 else 0), (1 if target.shape[0] > 1 else 0)
-    sw, sr = (1 if weights.shape[0] > 1 else 0), (1 if reset.shape[0] > 1 else 0)
-    dt = W.dtype
-    XT = np.zeros((I, L), dt)  # x(t), target(t) in lane layout
-    YT = np.zeros((O_n, L), dt)
-    YO = np.zeros((1, O_n, L), dt)  # y(t) and dL/dnet_out(t)
-    DOUT = np.zeros((1, O_n, L), dt)
-    SRC = np.zeros((2, NS, L), dt)
-    HS = np.zeros((2, C, L), dt)
-    NET = np.zeros((1, R, L), dt)
-    IG = np.zeros((NB, L), dt)
-    FG = np.zeros((NB, L), dt)
-    CO = np.zeros((4, C, L), dt)
-    EY = np.zeros((C, L), dt)
-    ES = np.zeros((C, L), dt)
-    TMP = np.zeros(L, dt)
-    w = np.zeros(L, dt)
-    lane_loss = np.zeros(L)
-    lane_err = np.zeros(L)
-    chk = np.zeros(L)
-    c1 = np.ones(L)
-    c2 = np.ones(L)
-    live = np.zeros(L, np.bool_)
-    due = np.zeros(L, np.int64)
-    # segments: at most one per reset after step 0, plus one from step 0; any_reset[t]: in some lane
+# run_stream's steps ------------------------------------------------------------------------------
+# ``lanes = (live, seg, n_run)``: which lanes run this step, the segments [L, n, 2] and how many each
+# lane has begun; ``status = (active, ran, stopped)`` as in run_stream.
+
+@njit(**kernels.JIT)
+def end_segment(lanes, l, t):
+    """Lane l stops at step t: it no longer runs, and its current segment ends at t.  A call, not
+    inlined: inlined into the inlined helpers below, its stores were lost (numba 0.68.1; the stop
+    rule never fired), and stops are rare."""
+    live, seg, n_run = lanes
+    live[l] = False
+    seg[l, n_run[l] - 1, 1] = t
+
+
+@njit(inline="always", **kernels.JIT)
+def count_segments(reset):
+    """At most one segment per reset after step 0, plus one from step 0, for the lane with the most;
+    and ``any_reset [T]``: some lane resets at step t."""
+    T = reset.shape[1]
     n_seg = 1
     any_reset = np.zeros(T, np.bool_)
     for r in range(reset.shape[0]):
@@ -312,120 +297,224 @@ def run_stream(cfg, params, masks, x, target, weights, reset, tol, resume, recor
             n += reset[r, t]
             any_reset[t] |= reset[r, t]
         n_seg = max(n_seg, n)
-    seg = np.full((L, n_seg, 2), -1, np.int64)
-    n_run = np.zeros(L, np.int64)  # segments run so far per lane
+    return n_seg, any_reset
+
+
+@njit(inline="always", **kernels.JIT)
+def start_step(t, stream, sr, resume, status, lanes, learner):
+    """Resets at step t: a waiting lane resumes; a running lane starts afresh (state and partials
+    zeroed) and a new segment.  A lane past the end of its stream stops for this call.  Returns the
+    number of lanes that run step t."""
+    reset, lengths = stream[3], stream[4]
+    active, stopped = status[0], status[2]
+    live, seg, n_run = lanes
+    (S, YC, ACT), partials = learner[0], learner[1]
+    n_live = 0
+    for l in range(live.shape[0]):
+        if t >= lengths[l]:  # past the end of this lane's stream: never run again in this call
+            live[l] = False
+            continue
+        rs = reset[l * sr, t]
+        if rs and resume and stopped[l] and active[l] == 1:
+            stopped[l] = False
+            live[l] = True
+        if live[l]:
+            if rs:
+                for a in (S, YC):
+                    for c in range(a.shape[1]):
+                        a[0, c, l] = 0.0
+                for r in range(ACT.shape[1]):
+                    ACT[0, r, l] = 0.0
+                for a in partials:
+                    for p in range(a.shape[0]):
+                        for q in range(a.shape[1]):
+                            a[p, q, l] = 0.0
+            if rs or t == 0:
+                seg[l, n_run[l], 0] = t
+                n_run[l] += 1
+            n_live += 1
+    return n_live
+
+
+@njit(inline="always", **kernels.JIT)
+def skip_idle(t, resume, any_reset, record, outputs):
+    """No lane runs step t: the first step after it at which a lane may resume (a reset, with
+    ``resume``), or T; the skipped steps are recorded as NaN."""
+    T = any_reset.shape[0]
+    t_end = t + 1
+    while t_end < T and not (resume and any_reset[t_end]):
+        t_end += 1
+    if record:
+        out_y, out_loss, out_err = outputs
+        for l in range(out_y.shape[0]):
+            for u in range(t, t_end):
+                out_loss[l, u] = np.nan
+                out_err[l, u] = np.nan
+                for k in range(out_y.shape[2]):
+                    out_y[l, u, k] = np.nan
+    return t_end
+
+
+@njit(inline="always", **kernels.JIT)
+def gather_step(t, stream, rows, live, step_io, F):
+    """Step t's inputs, targets and loss weights (0 for a lane that does not run) in lane layout;
+    the step's loss and error start at 0.  ``rows = (sx, sy, sw)``: 1 where the stream has a row per
+    lane, 0 where its one row serves every lane."""
+    x, target, weights = stream[0], stream[1], stream[2]
+    sx, sy, sw = rows
+    XT, YT, w, lane_loss, lane_err = step_io
+    for l in range(w.shape[0]):
+        for j in range(XT.shape[0]):
+            XT[j, l] = x[l * sx, t, j]
+        for k in range(YT.shape[0]):
+            YT[k, l] = target[l * sy, t, k]
+        w[l] = weights[l * sw, t] if live[l] else F(0.0)
+        lane_loss[l] = 0.0
+        lane_err[l] = 0.0
+
+
+@njit(inline="always", **kernels.JIT)
+def record_step(t, record, YO, step_io, status, lanes, outputs):
+    """Count and (with ``record``) record step t for the lanes that ran it, NaN for the others; a
+    lane whose loss is not finite diverges (``active = -1``) and stops."""
+    lane_loss, lane_err = step_io[3], step_io[4]
+    active, ran = status[0], status[1]
+    live = lanes[0]
+    out_y, out_loss, out_err = outputs
+    O_n = YO.shape[1]
+    for l in range(live.shape[0]):
+        if live[l]:
+            ran[l] += 1
+            if record:
+                out_loss[l, t] = lane_loss[l]
+                out_err[l, t] = lane_err[l]
+                for k in range(O_n):
+                    out_y[l, t, k] = YO[0, k, l]
+            if not np.isfinite(lane_loss[l]):
+                active[l] = -1
+                end_segment(lanes, l, t)
+        elif record:
+            out_loss[l, t] = np.nan
+            out_err[l, t] = np.nan
+            for k in range(O_n):
+                out_y[l, t, k] = np.nan
+
+
+@njit(inline="always", **kernels.JIT)
+def optimiser_step(t, optimiser, params, masks, grads, status, lanes, opt_buf):
+    """After step t: a lane that has summed ``every`` steps since its last update is due; a due lane
+    whose gradient is not finite diverges and stops, every other one takes one optimiser step (and
+    its gradient is zeroed).  ``opt_buf = (due, chk, c1, c2)``: lane scratch."""
+    kind, hyper, every, steps, pending, opt_state = optimiser
+    active = status[0]
+    live = lanes[0]
+    due, chk, c1, c2 = opt_buf
+    n_due = 0
+    for l in range(live.shape[0]):
+        due[l] = 0
+        chk[l] = 0.0
+        if live[l]:
+            pending[l] += 1
+            if pending[l] >= every:
+                due[l] = 1
+                n_due += 1
+    if n_due == 0:
+        return
+    for g in grads:
+        lane_checksum(g, chk)
+    for l in range(live.shape[0]):
+        if due[l] == 1:
+            if np.isfinite(chk[l]):
+                steps[l] += 1
+                pending[l] = 0
+            else:
+                active[l] = -1
+                end_segment(lanes, l, t)
+                due[l] = 0
+    all_due = True
+    for l in range(live.shape[0]):
+        all_due = all_due and due[l] == 1
+    if kind == OPT_ADAM:
+        adam_corrections(hyper, steps, c1, c2)
+    for i in range(3):
+        update_lanes(kind, hyper, c1, c2, due, all_due, params[i], grads[i], opt_state[2 * i], opt_state[2 * i + 1],
+                     masks[i])
+
+
+@njit(inline="always", **kernels.JIT)
+def commit_step(t, tol, state, w, lane_err, status, lanes):
+    """Step t becomes the past (slot 1 -> slot 0) for the lanes still running; then the stop rule: a
+    lane with a target and max |y - target| >= tol (or NaN) stops."""
+    stopped = status[2]
+    live = lanes[0]
+    for a in state:
+        for r in range(a.shape[1]):
+            for l in range(live.shape[0]):
+                if live[l]:
+                    a[0, r, l] = a[1, r, l]
+    for l in range(live.shape[0]):
+        if live[l] and w[l] != 0.0 and not (lane_err[l] < tol):
+            stopped[l] = True
+            end_segment(lanes, l, t)
+
+
+@njit(**kernels.JIT)
+def run_stream(cfg, params, masks, stream, rule, optimiser, learner, status, outputs):
+    """Run T steps of a stream for all lanes (= trials).
+
+    ``params = (W, P, O)`` and ``masks``: the weights in kernel layout and their masks.  ``stream =
+    (x, target, weights, reset, lengths)``: x [K or 1, T, I], target [K or 1, T, O] (float64),
+    weights [K or 1, T] loss weights, reset [K or 1, T] (a first axis of 1: the same for every lane),
+    lengths [K] (lane k runs its first lengths[k] steps).  ``rule = (tol, resume, record)``: the stop
+    rule's tolerance, ``resume_at_reset`` and ``record``.  ``optimiser = (kind, hyper, every, steps,
+    pending, opt_state)``: an ``OPT_*`` code (OPT_NONE: no update), its five numbers, steps per
+    update, the optimiser steps [K] and the steps summed since the last update [K] per lane, and the
+    moment buffers.  ``learner = (state, partials, grads)``: the network state (S, YC, ACT) [2, ., K],
+    the partials and the summed gradient, carried from call to call.  ``status = (active, ran,
+    stopped)`` [K]: the learner's ``active``; the steps run; the lanes that wait for a reset (on
+    entry: all False unless resume).  ``outputs = (out_y [K, T, O], out_loss [K, T], out_err [K, T])``
+    (if record; NaN where a lane did not run).  Everything is updated in place.  Returns the
+    segments [K, n, 2] (see StreamResult)."""
+    W, P, O = params
+    state, partials, grads = learner
+    S, YC, ACT = state
+    x, target, weights, reset = stream[0], stream[1], stream[2], stream[3]
+    tol, resume, record = rule
+    active, stopped = status[0], status[2]
+    F = kernels.scalar_type(W)
+    C, NB, I, O_n, R, NS = cfg[C_], cfg[NB_], cfg[I_], cfg[O_], cfg[R_], cfg[NS_]
+    L = active.shape[0]
+    T = x.shape[1]
+    dt = W.dtype
+    # lane l reads row l of an input with K rows, row 0 of one with a single row
+    rows = (1 if x.shape[0] > 1 else 0, 1 if target.shape[0] > 1 else 0, 1 if weights.shape[0] > 1 else 0)
+    sr = 1 if reset.shape[0] > 1 else 0
+    lane_weights = kernels.LaneWeights(W, W, P, O)  # B = 1: the per-lane weights are the trials' own
+    YO = np.zeros((1, O_n, L), dt)  # y(t)
+    fwd = kernels.Forward(np.zeros((2, NS, L), dt), np.zeros((1, R, L), dt), ACT, S, np.zeros((2, C, L), dt), YC, YO,
+                          np.zeros((NB, L), dt), np.zeros((NB, L), dt))  # SRC, NET, ACT, S, HS, YC, YOUT, IG, FG
+    scratch = (np.zeros((1, O_n, L), dt), np.zeros((4, C, L), dt), np.zeros((C, L), dt), np.zeros((C, L), dt),
+               np.zeros(L, dt))  # DOUT, CO, EY, ES, TMP
+    step_io = (np.zeros((I, L), dt), np.zeros((O_n, L), dt), np.zeros(L, dt), np.zeros(L), np.zeros(L))
+    XT, YT, w, lane_loss, lane_err = step_io
+    opt_buf = (np.zeros(L, np.int64), np.zeros(L), np.ones(L), np.ones(L))  # due, chk, c1, c2
+    n_seg, any_reset = count_segments(reset)
+    live = np.zeros(L, np.bool_)
     for l in range(L):
         live[l] = active[l] == 1 and not stopped[l]
+    lanes = (live, np.full((L, n_seg, 2), -1, np.int64), np.zeros(L, np.int64))  # live, seg, n_run
     t = -1
     while t + 1 < T:
         t += 1
-        # resets: a waiting lane resumes; a running lane starts afresh (and a new segment)
-        n_live = 0
-        for l in range(L):
-            if t >= lengths[l]:  # past the end of this lane's stream: never run again in this call
-                live[l] = False
-                continue
-            rs = reset[l * sr, t]
-            if rs and resume and stopped[l] and active[l] == 1:
-                stopped[l] = False
-                live[l] = True
-            if live[l]:
-                if rs:
-                    for a in (S, YC):
-                        for c in range(C):
-                            a[0, c, l] = 0.0
-                    for r in range(R):
-                        ACT[0, r, l] = 0.0
-                    for a in partials:
-                        for p in range(a.shape[0]):
-                            for q in range(a.shape[1]):
-                                a[p, q, l] = 0.0
-                if rs or t == 0:
-                    seg[l, n_run[l], 0] = t
-                    n_run[l] += 1
-                n_live += 1
-        if n_live == 0:  # skip to the next step at which a lane may resume (or to the end)
-            t_end = t + 1
-            while t_end < T and not (resume and any_reset[t_end]):
-                t_end += 1
-            if record:
-                for l in range(L):
-                    for u in range(t, t_end):
-                        out_loss[l, u] = np.nan
-                        out_err[l, u] = np.nan
-                        for k in range(O_n):
-                            out_y[l, u, k] = np.nan
-            t = t_end - 1
+        if start_step(t, stream, sr, resume, status, lanes, learner) == 0:
+            t = skip_idle(t, resume, any_reset, record, outputs) - 1
             continue
-        for l in range(L):
-            for j in range(I):
-                XT[j, l] = x[l * sx, t, j]
-            for k in range(O_n):
-                YT[k, l] = target[l * sy, t, k]
-            w[l] = weights[l * sw, t] if live[l] else F(0.0)
-            lane_loss[l] = 0.0
-            lane_err[l] = 0.0
-        kernels._forward_step(cfg, 0, 1, 0, 0, 1, XT, W, W, P, O, SRC, NET, ACT, S, HS, YC, YO, IG, FG, F)
-        kernels._loss_step(cfg, 0, YT, w, YO, DOUT, lane_loss, lane_err)
-        _rtrl_step(cfg, 0, XT, W, P, O, SRC, ACT, S, HS, YC, YO, DOUT, live, partials, grads, IG, FG, CO, EY, ES,
-                   TMP, F)
-        for l in range(L):
-            if live[l]:
-                ran[l] += 1
-                if record:
-                    out_loss[l, t] = lane_loss[l]
-                    out_err[l, t] = lane_err[l]
-                    for k in range(O_n):
-                        out_y[l, t, k] = YO[0, k, l]
-                if not np.isfinite(lane_loss[l]):
-                    active[l] = -1
-                    live[l] = False
-                    seg[l, n_run[l] - 1, 1] = t
-            elif record:
-                out_loss[l, t] = np.nan
-                out_err[l, t] = np.nan
-                for k in range(O_n):
-                    out_y[l, t, k] = np.nan
-        if opt_kind != 0:
-            n_due = 0
-            for l in range(L):
-                due[l] = 0
-                chk[l] = 0.0
-                if live[l]:
-                    pending[l] += 1
-                    if pending[l] >= every:
-                        due[l] = 1
-                        n_due += 1
-            if n_due > 0:
-                for g in grads:
-                    _lane_checksum(g, chk)
-                for l in range(L):
-                    if due[l] == 1:
-                        if np.isfinite(chk[l]):
-                            steps[l] += 1
-                            pending[l] = 0
-                        else:
-                            active[l] = -1
-                            live[l] = False
-                            due[l] = 0
-                            seg[l, n_run[l] - 1, 1] = t
-                all_due = True
-                for l in range(L):
-                    all_due = all_due and due[l] == 1
-                if opt_kind == 3:
-                    _adam_corrections(hyper, steps, c1, c2)
-                for i in range(3):
-                    _update_lanes(opt_kind, hyper, c1, c2, due, all_due, params[i], grads[i], opt_state[2 * i],
-                                  opt_state[2 * i + 1], masks[i])
-        # commit step t (slot 1 -> slot 0) for the lanes still running, then the stop rule
-        for a in state:
-            for r in range(a.shape[1]):
-                for l in range(L):
-                    if live[l]:
-                        a[0, r, l] = a[1, r, l]
-        for l in range(L):
-            if live[l] and w[l] != 0.0 and not (lane_err[l] < tol):
-                stopped[l] = True
-                live[l] = False
-                seg[l, n_run[l] - 1, 1] = t
-    return seg
+        gather_step(t, stream, rows, live, step_io, F)
+        kernels.forward_step(cfg, 0, (1, 0, 0, 1), XT, lane_weights, fwd, F)
+        kernels.loss_step(cfg, 0, YT, w, YO, scratch[0], lane_loss, lane_err)
+        rtrl_step(cfg, XT, lane_weights, fwd, live, partials, grads, scratch, F)
+        record_step(t, record, YO, step_io, status, lanes, outputs)
+        if optimiser[0] != OPT_NONE:
+            optimiser_step(t, optimiser, params, masks, grads, status, lanes, opt_buf)
+        commit_step(t, tol, state, w, lane_err, status, lanes)
+    return lanes[1]

@@ -175,11 +175,11 @@ class OnlineLearner:
         ran = np.zeros(K, np.int64)
         stopped = self._waiting.copy() if resume else np.zeros(K, np.bool_)
         master = compiled.master(net.params)
-        opt = kernels.OPT_CODES[self.optimizer.code] if update else 0
-        segments = online.run_stream(self.cfg, master, self.masks, x, target, weights, reset, tol, resume, record, opt,
-                               self.optimizer.hyper(), self.update_every, self.steps, self.active, self._pending,
-                               self.opt_state, self._state, self._partials, self.grads, outputs, loss, error, ran,
-                               stopped, lengths)
+        opt = kernels.OPT_CODES[self.optimizer.code] if update else kernels.OPT_NONE
+        segments = online.run_stream(
+            self.cfg, master, self.masks, (x, target, weights, reset, lengths), (tol, resume, record),
+            (opt, self.optimizer.hyper(), self.update_every, self.steps, self._pending, self.opt_state),
+            (self._state, self._partials, self.grads), (self.active, ran, stopped), (outputs, loss, error))
         compiled.load_master(net.params, master)
         self._waiting[:] = stopped & resume
         if not record:
