@@ -78,8 +78,9 @@ __all__ = ["bad_input", "run_stream"]
 
 
 # These kernels compile in the engine's forward_step, loss_step, squash_deriv_row and opt_step: numba's
-# cache does not notice edits to kernels.py here (the scripts' source-hash stamp clears the caches when
-# lstmlib changes; by hand, delete lstmlib/engines/__pycache__/online.*.nbi/.nbc).
+# cache does not notice edits to kernels.py here.  scripts/cache_guard.sh (run by scripts/test.sh and
+# scripts/build_book.sh) clears the numba caches when lstmlib's source changes; outside those scripts,
+# delete lstmlib/engines/__pycache__/online.*.nbi/.nbc by hand.
 
 
 @njit(**kernels.JIT)
@@ -491,8 +492,9 @@ def run_stream(cfg, params, masks, stream, rule, optimiser, learner, status, out
     sr = 1 if reset.shape[0] > 1 else 0
     lane_weights = kernels.LaneWeights(W, W, P, O)  # B = 1: the per-lane weights are the trials' own
     YO = np.zeros((1, O_n, L), dt)  # y(t)
-    fwd = kernels.Forward(np.zeros((2, NS, L), dt), np.zeros((1, R, L), dt), ACT, S, np.zeros((2, C, L), dt), YC, YO,
-                          np.zeros((NB, L), dt), np.zeros((NB, L), dt))  # SRC, NET, ACT, S, HS, YC, YOUT, IG, FG
+    fwd = kernels.Forward(SRC=np.zeros((2, NS, L), dt), NET=np.zeros((1, R, L), dt), ACT=ACT, S=S,
+                          HS=np.zeros((2, C, L), dt), YC=YC, YOUT=YO, IG=np.zeros((NB, L), dt),
+                          FG=np.zeros((NB, L), dt))
     scratch = (np.zeros((1, O_n, L), dt), np.zeros((4, C, L), dt), np.zeros((C, L), dt), np.zeros((C, L), dt),
                np.zeros(L, dt))  # DOUT, CO, EY, ES, TMP
     step_io = (np.zeros((I, L), dt), np.zeros((O_n, L), dt), np.zeros(L, dt), np.zeros(L), np.zeros(L))
