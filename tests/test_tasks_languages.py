@@ -6,14 +6,8 @@ import numpy as np
 import pytest
 
 import lstmlib
-from lstmlib.tasks.languages import (
-    LANGUAGES,
-    CountingLanguage,
-    accepted,
-    generalisation,
-    get_language,
-    training_set_accepted,
-)
+from lstmlib.tasks.languages import (LANGUAGES, CountingLanguage, accepted, generalisation, get_language,
+                                     training_set_accepted)
 
 
 def brute_force_next_sets(letters, min_n, n, n_limit=12):

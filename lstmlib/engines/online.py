@@ -48,31 +48,8 @@ import numpy as np
 from numba import njit
 
 from . import kernels
-from .kernels import (
-    C_,
-    FORGET,
-    FORGET_COUPLED,
-    FORGET_GATE,
-    G_KIND,
-    H_KIND,
-    HAS_I,
-    HAS_O,
-    I_,
-    NB_,
-    NS_,
-    O_,
-    OPT_ADAM,
-    OPT_MOMENTUM,
-    OPT_NONE,
-    OPT_SGD,
-    OUT_X,
-    PEEP,
-    R_,
-    ROW_F,
-    ROW_I,
-    ROW_O,
-    S_,
-)
+from .kernels import (C_, FORGET, FORGET_COUPLED, FORGET_GATE, G_KIND, H_KIND, HAS_I, HAS_O, I_, NB_, NS_, O_, OPT_ADAM,
+                      OPT_MOMENTUM, OPT_NONE, OPT_SGD, OUT_X, PEEP, R_, ROW_F, ROW_I, ROW_O, S_)
 
 __all__ = ["bad_input", "run_stream"]
 

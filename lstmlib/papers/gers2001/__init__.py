@@ -7,15 +7,8 @@ tables and sentences) and ``figures`` (the chapter's figures and captions)."""
 from . import chapter, figures, jobs, protocols
 from .chapter import claim_verdict, ours_text, scorecard_rows, summarise
 from .jobs import PARTS, LanguageJob, jobs_for, network_for, network_from_record, networks_from_record, run_job
-from .protocols import (
-    GREFF_VARIANTS,
-    OPTIMIZER_NAMES,
-    PROTOCOLS,
-    SCALES,
-    SCAN_TO,
-    LanguageProtocol,
-    learning_rule_variants,
-)
+from .protocols import (GREFF_VARIANTS, OPTIMIZER_NAMES, PROTOCOLS, SCALES, SCAN_TO, LanguageProtocol,
+                        learning_rule_variants)
 
 __all__ = ["GREFF_VARIANTS", "OPTIMIZER_NAMES", "PARTS", "PROTOCOLS", "SCALES", "SCAN_TO", "LanguageJob",
            "LanguageProtocol", "chapter", "claim_verdict", "figures", "jobs", "jobs_for", "learning_rule_variants",

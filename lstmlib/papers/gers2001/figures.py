@@ -6,13 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...study.figures import (
-    ARCH_COLOURS,
-    LEGEND_OUTSIDE,
-    by_protocol,
-    gate_panel,
-    strip_plot,
-)
+from ...study.figures import ARCH_COLOURS, LEGEND_OUTSIDE, by_protocol, gate_panel, strip_plot
 from .chapter import best_trace
 from .jobs import network_from_record
 

@@ -7,15 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...study.figures import (
-    ARCH_COLOURS,
-    LEGEND_OUTSIDE,
-    by_protocol,
-    gate_panel,
-    label,
-    panels,
-    strip_plot,
-)
+from ...study.figures import ARCH_COLOURS, LEGEND_OUTSIDE, by_protocol, gate_panel, label, panels, strip_plot
 from ...tasks.timing import GTS, MSD, PFG
 
 #: The tasks of the example figure, by panel title.

@@ -16,15 +16,8 @@ import numpy as np
 
 from ..._checks import check_counts, check_flag
 from ...model import ARCHITECTURES, build
-from ...study.jobs import (
-    ChapterJob,
-    check_job_options,
-    check_scale,
-    choose_names,
-    derive_seed,
-    matched_rnn,
-    network_from_weights,
-)
+from ...study.jobs import (ChapterJob, check_job_options, check_scale, choose_names, derive_seed, matched_rnn,
+                           network_from_weights)
 from ...training import SGD, OnlineLearner, Trainer
 from .protocols import DEFAULT_BUDGET, PROTOCOLS, RULES, SCALES, SPEC_CHANGES, TIMING_ARCHITECTURES, TimingProtocol
 

@@ -7,15 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...study.figures import (
-    ARCH_COLOURS,
-    by_protocol,
-    gate_panel,
-    label,
-    log_x,
-    panels,
-    strip_plot,
-)
+from ...study.figures import ARCH_COLOURS, by_protocol, gate_panel, label, log_x, panels, strip_plot
 from ...tasks.recall import Adding1997, Multiplication, TwoSequence
 from .chapter import growth_series, paper_wrong
 
