@@ -110,6 +110,16 @@ def gate_panel(ax, tr, length, data, legend):
     ax.legend(**legend)
 
 
+def finish_trace(fig, axes, title, legend):
+    """The common end of a trace figure: the output panel (last) gets its legend and labels, the first
+    panel the title."""
+    axes[-1].legend(**legend)
+    axes[-1].set_ylabel("output")
+    axes[-1].set_xlabel("time step")
+    axes[0].set_title(title, fontsize=9)
+    fig.tight_layout()
+
+
 def html_table(rows, columns) -> str:
     """A plain HTML table of ``rows`` (dicts); ``columns`` maps a row key to its header."""
     import html

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...study.figures import ARCH_COLOURS, LEGEND_OUTSIDE, by_protocol, gate_panel, strip_plot
+from ...study.figures import ARCH_COLOURS, LEGEND_OUTSIDE, by_protocol, finish_trace, gate_panel, strip_plot
 from .chapter import best_trace
 from .jobs import network_from_record
 
@@ -113,11 +113,7 @@ def plot_symbol_trace(net, x, length, target, input_symbols, output_symbols, tit
         data[f"target_{sym}"] = np.asarray(target)[:length, o]
     axes[-1].axhline(0.5, color="k", lw=0.6, ls="--")
     axes[-1].set_ylim(-0.05, 1.05)
-    axes[-1].legend(**outside)
-    axes[-1].set_ylabel("output")
-    axes[-1].set_xlabel("time step")
-    axes[0].set_title(title, fontsize=9)
-    fig.tight_layout()
+    finish_trace(fig, axes, title, outside)
     return fig, data
 
 

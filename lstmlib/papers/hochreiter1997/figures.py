@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...study.figures import ARCH_COLOURS, by_protocol, gate_panel, label, log_x, panels, strip_plot
+from ...study.figures import ARCH_COLOURS, by_protocol, finish_trace, gate_panel, label, log_x, panels, strip_plot
 from ...tasks.recall import Adding1997, Multiplication, TwoSequence
 from .chapter import growth_series, paper_wrong
 
@@ -160,11 +160,7 @@ def plot_trace(net, x, length, target=None, input_labels=None, title=""):
         data[f"output{o}"] = y[:, o]
     if target is not None:
         axes[-1].plot([length - 1] * len(np.ravel(target)), np.ravel(target), "k*", ms=9, label="target")
-    axes[-1].legend(fontsize=7, loc="upper left")
-    axes[-1].set_ylabel("output")
-    axes[-1].set_xlabel("time step")
-    axes[0].set_title(title, fontsize=9)
-    fig.tight_layout()
+    finish_trace(fig, axes, title, dict(fontsize=7, loc="upper left"))
     return fig, data
 
 
