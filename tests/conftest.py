@@ -79,3 +79,19 @@ def assert_figures_listed(doc, folder, labels):
         assert f["caption"] and len(f["files"]) == 3
         for name in f["files"]:
             assert (folder / name).stat().st_size > 0
+
+
+def assert_narrative_plus_calls(chapter):
+    """A chapter is narrative plus calls: at most 100 code lines (non-blank, not a comment), no function
+    or class, none of the old copied scaffolds (private pool, folder checks, figure export), one jobs
+    call and one run, a first code cell tagged ``parameters``, committed without outputs."""
+    import nbformat
+    nb = nbformat.read(ROOT / "notebooks" / f"{chapter}.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    lines = [s for c in code for s in c.source.splitlines() if s.strip() and not s.strip().startswith("#")]
+    assert len(lines) <= 100
+    assert not [s for s in lines if s.lstrip().startswith(("def ", "class "))]
+    assert not [s for s in lines if any(w in s for w in ("ProcessPoolExecutor", "os.access", "mkdir", "save_figure"))]
+    assert sum("run_jobs(" in s for s in lines) == 1 and sum("jobs_for(" in s for s in lines) == 1
+    assert "parameters" in code[0].metadata.get("tags", [])
+    assert all(c.outputs == [] and c.execution_count is None for c in code)

@@ -3,7 +3,8 @@
 import json
 
 import pytest
-from conftest import assert_fails_in_first_step, assert_figures_listed, glued_figures, run_chapter
+from conftest import (assert_fails_in_first_step, assert_figures_listed, assert_narrative_plus_calls, glued_figures,
+                      run_chapter)
 
 pytest.importorskip("papermill")
 
@@ -53,3 +54,7 @@ def test_a_bad_parameter_fails_in_the_first_step(tmp_path):
                                           ({"trials": 0}, "trials must be None or a positive integer")])
 def test_a_bad_flag_or_count_fails_in_the_first_step(tmp_path, bad, message):
     assert_fails_in_first_step("languages", tmp_path, message, **bad)
+
+
+def test_the_chapter_is_narrative_plus_calls():
+    assert_narrative_plus_calls("languages")

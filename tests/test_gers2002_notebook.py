@@ -3,7 +3,8 @@
 import json
 
 import pytest
-from conftest import assert_fails_in_first_step, assert_figures_listed, glued_figures, run_chapter
+from conftest import (assert_fails_in_first_step, assert_figures_listed, assert_narrative_plus_calls, glued_figures,
+                      run_chapter)
 
 pytest.importorskip("papermill")
 
@@ -38,19 +39,7 @@ def test_a_bad_parameter_fails_in_the_first_step(tmp_path):
 
 
 def test_the_chapter_is_narrative_plus_calls():
-    """At most 100 code lines, no function or copied scaffold in the notebook, one jobs call and one run,
-    committed without outputs."""
-    import nbformat
-    from conftest import ROOT
-    nb = nbformat.read(ROOT / "notebooks" / "timing.ipynb", as_version=4)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    lines = [s for c in code for s in c.source.splitlines() if s.strip() and not s.strip().startswith("#")]
-    assert len(lines) <= 100
-    assert not [s for s in lines if s.lstrip().startswith(("def ", "class "))]
-    assert not [s for s in lines if any(w in s for w in ("ProcessPoolExecutor", "os.access", "mkdir", "save_figure"))]
-    assert sum("run_jobs(" in s for s in lines) == 1 and sum("jobs_for(" in s for s in lines) == 1
-    assert "parameters" in code[0].metadata.get("tags", [])
-    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    assert_narrative_plus_calls("timing")
 
 
 @pytest.mark.parametrize("bad, message", [({"workers": 0}, "workers must be a positive integer"),
