@@ -120,6 +120,11 @@ class ChapterJob:
         return f"{self.protocol.key}/{self.arch}"
 
 
+def check_workers(workers) -> int:
+    """The number of worker processes must be a positive integer (a chapter checks it in its first cell)."""
+    return check_count("workers", workers)
+
+
 def check_jobs(jobs):
     """Reject bad jobs before any work starts: each needs ``name``, ``cost()``, ``check()`` and
     ``run(progress)`` (a :class:`ChapterJob` has them), and names must be unique."""
@@ -183,7 +188,7 @@ def run_jobs(jobs, workers=2, progress=print) -> list[dict]:
     """
     jobs = list(jobs)
     check_jobs(jobs)
-    check_count("workers", workers)
+    check_workers(workers)
     say = progress or (lambda line: None)
     t0 = time.perf_counter()
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i].cost())

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...study.figures import ARCH_COLOURS, LEGEND_OUTSIDE, by_protocol, gate_panel, label, panels, strip_plot
+from ...study.figures import (ARCH_COLOURS, LEGEND_OUTSIDE, by_protocol, finish_trace, gate_panel, label, panels,
+                              strip_plot)
 from ...tasks.timing import GTS, MSD, PFG
 
 #: The tasks of the example figure, by panel title.
@@ -119,9 +120,5 @@ def plot_stream_trace(net, x, target, weights, length, title="", tolerance=None)
     if tolerance is not None:
         axes[-1].errorbar(t[judged], tgt[judged], yerr=tolerance, fmt="none", ecolor="0.6", lw=0.6,
                           label=f"± {tolerance:g}")
-    axes[-1].set_ylabel("output")
-    axes[-1].set_xlabel("time step")
-    axes[-1].legend(**outside)
-    axes[0].set_title(title, fontsize=9)
-    fig.tight_layout()
+    finish_trace(fig, axes, title, outside)
     return fig, data
