@@ -1,4 +1,5 @@
-"""Gers, Schraudolph & Schmidhuber (2002): timing tasks learned online, on streams, as protocols and jobs.
+"""Gers, Schraudolph & Schmidhuber (2002): timing tasks learned online, on streams: the protocol table (jobs in
+:mod:`.jobs`).
 
 The paper's tables could not be read (see the project's ``experiments.md`` §4 and its addendum §2);
 its set-up is known from secondary notes [S], two of which agree on the gate biases:
