@@ -22,8 +22,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._checks import check_count
-from ..model import build
+from .._checks import check_count, check_counts
+from ..model import ARCHITECTURES, build
 
 #: The four architectures every chapter compares.
 MAIN_ARCHITECTURES = ("rnn", "vanilla", "forget", "peephole")
@@ -105,8 +105,9 @@ def check_job_options(seed, **counts):
 @dataclass(frozen=True)
 class ChapterJob:
     """What every chapter's jobs share: ``trials`` trials of ``arch`` on ``protocol`` (anything with a
-    ``key``), at most ``budget`` training items (``unit``) each.  A subclass adds ``cost()``,
-    ``check()`` and ``run(progress)``, and :func:`run_jobs` runs it."""
+    ``key``), at most ``budget`` training items (``unit``) each, ``arch`` one of ``architectures``.  A
+    subclass adds ``cost()`` and ``run(progress)`` (and extends ``check()`` with its own settings), and
+    :func:`run_jobs` runs it."""
 
     protocol: object
     arch: str
@@ -114,10 +115,24 @@ class ChapterJob:
     budget: int
     seed: int = 0
     unit: ClassVar[str] = "sequences"
+    architectures: ClassVar = ARCHITECTURES
 
     @property
     def name(self) -> str:
         return f"{self.protocol.key}/{self.arch}"
+
+    def check(self, **counts):
+        """The checks every job shares: a known architecture, and ``trials``, ``budget`` and the
+        subclass's ``counts`` positive integers."""
+        check_arch(self.arch, self.architectures)
+        check_counts(self.name, trials=self.trials, budget=self.budget, **counts)
+
+
+def check_arch(arch, valid=ARCHITECTURES) -> str:
+    """``arch`` must be one of ``valid`` (by default the presets of :data:`lstmlib.model.ARCHITECTURES`)."""
+    if not isinstance(arch, str) or arch not in valid:
+        raise ValueError(f"unknown architecture {arch!r}; valid: {sorted(valid)}")
+    return arch
 
 
 def check_workers(workers) -> int:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._checks import check_counts, check_flag
+from ..._checks import check_flag
 from ...model import ARCHITECTURES, build
-from ...study.jobs import (MAIN_ARCHITECTURES, ChapterJob, check_job_options, check_scale, choose_names, derive_seed,
-                           downsample_curve, matched_rnn, network_from_weights)
+from ...study.jobs import (MAIN_ARCHITECTURES, ChapterJob, check_arch, check_job_options, check_scale, choose_names,
+                           derive_seed, downsample_curve, matched_rnn, network_from_weights)
 from ...tasks.languages import generalisation, training_set_accepted
 from ...training import train
 from .protocols import GREFF_VARIANTS, PROTOCOLS, SCALES, SCAN_TO, LanguageProtocol, learning_rule_variants
@@ -32,8 +32,7 @@ def network_for(protocol: LanguageProtocol, arch: str, trials: int, seed: int):
     """``trials`` networks of ``arch`` for ``protocol``: LSTMs get the protocol's blocks and cells (and
     its forget-gate bias where they have a forget gate); the plain RNN gets the smallest number of
     fully recurrent tanh units whose weights reach the 1997 LSTM's count."""
-    if arch not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {arch!r}; valid presets: {sorted(ARCHITECTURES)}")
+    check_arch(arch)
     lang = protocol.language
     common = dict(output="logistic", output_from=protocol.output_from, loss=protocol.loss,
                   init_range=protocol.init_range)
@@ -62,9 +61,7 @@ class LanguageJob(ChapterJob):
         return self.trials * self.budget * self.protocol.language.length((lo + hi) / 2)
 
     def check(self):
-        if self.arch not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {self.arch!r}; valid presets: {sorted(ARCHITECTURES)}")
-        check_counts(self.name, trials=self.trials, budget=self.budget)
+        super().check()
         if self.part not in PARTS:
             raise ValueError(f"{self.name}: unknown part {self.part!r}; valid: {list(PARTS)}")
 

@@ -14,10 +14,10 @@ import time
 
 import numpy as np
 
-from ..._checks import check_counts, check_flag
+from ..._checks import check_flag
 from ...model import ARCHITECTURES, build
-from ...study.jobs import (ChapterJob, check_job_options, check_scale, choose_names, derive_seed, matched_rnn,
-                           network_from_weights)
+from ...study.jobs import (ChapterJob, check_arch, check_job_options, check_scale, choose_names, derive_seed,
+                           matched_rnn, network_from_weights)
 from ...training import SGD, OnlineLearner, Trainer
 from .protocols import DEFAULT_BUDGET, PROTOCOLS, RULES, SCALES, SPEC_CHANGES, TIMING_ARCHITECTURES, TimingProtocol
 
@@ -34,8 +34,7 @@ def network_for(protocol: TimingProtocol, arch: str, trials: int, seed: int):
     if arch == "rnn":
         return matched_rnn(task.n_inputs, task.n_outputs, network_for(protocol, "peephole", 1, 0).n_weights,
                            trials=trials, seed=seed, **common)
-    if arch not in SPEC_CHANGES:
-        raise ValueError(f"unknown architecture {arch!r}; valid: {list(TIMING_ARCHITECTURES)}")
+    check_arch(arch, TIMING_ARCHITECTURES)
     base = "peephole" if arch == "nfg" else arch
     spec = ARCHITECTURES[base].replace(name=arch, **SPEC_CHANGES[arch])
     biases = {"input_gate_bias": protocol.input_gate_bias, "output_gate_bias": protocol.output_gate_bias}
@@ -49,6 +48,7 @@ class TimingJob(ChapterJob):
     each; runs in :func:`lstmlib.study.jobs.run_jobs`."""
 
     unit = "streams"
+    architectures = TIMING_ARCHITECTURES
 
     def seeds(self) -> dict:
         key, arch, seed = self.protocol.key, self.arch, self.seed
@@ -58,16 +58,27 @@ class TimingJob(ChapterJob):
     def cost(self) -> float:
         return self.trials * self.budget * 20.0  # streams end at their first error: short, early on
 
-    def check(self):
-        if self.arch not in TIMING_ARCHITECTURES:
-            raise ValueError(f"unknown architecture {self.arch!r}; valid: {list(TIMING_ARCHITECTURES)}")
-        check_counts(self.name, trials=self.trials, budget=self.budget)
-
     def run(self, progress=None) -> dict:
         return run_job(self, progress)
 
 
-class _OnlineTrials:
+class _Trials:
+    """The K trials of one job and what trains them (``driver``: an :class:`OnlineLearner` or a
+    :class:`Trainer`, which holds the trials' ``active`` flags)."""
+
+    def __init__(self, net, protocol, driver):
+        self.net, self.p, self.driver = net, protocol, driver
+
+    @property
+    def active(self):
+        return self.driver.active
+
+    def freeze(self, k):
+        """Trial k trains no more (it met the success criterion)."""
+        self.driver.active[k] = 0
+
+
+class _OnlineTrials(_Trials):
     """The LSTMs: one :class:`OnlineLearner` over all trials.  Training streams of a continual task are
     concatenated, ``batch`` at a time, into one call (each starts with a reset; a trial that errs skips
     to its next stream: ``resume_at_reset``), which trains exactly as one call per stream would."""
@@ -75,16 +86,9 @@ class _OnlineTrials:
     batch = 200
 
     def __init__(self, net, protocol):
-        self.net, self.p = net, protocol
-        self.learner = OnlineLearner(net, protocol.make_optimizer())
+        super().__init__(net, protocol, OnlineLearner(net, protocol.make_optimizer()))
+        self.learner = self.driver
         self.batched = getattr(protocol.task, "continual", True)  # NMSD resets the net inside a stream
-
-    @property
-    def active(self):
-        return self.learner.active
-
-    def freeze(self, k):
-        self.learner.active[k] = 0
 
     def train_streams(self, rng, M):
         """Train on M fresh training streams per trial: correct events of each ``[M, K]`` (-1: not run)
@@ -130,23 +134,16 @@ class _OnlineTrials:
         return events, r.steps
 
 
-class _BPTTTrials:
+class _BPTTTrials(_Trials):
     """The plain RNN: exact BPTT on each training stream cut at its first wrong step, one update per
     stream (a trial frozen by :meth:`freeze` trains on nothing: its loss weights are zero)."""
 
     batched = False  # one stream per call: each is cut at its own first wrong step
 
     def __init__(self, net, protocol):
-        self.net, self.p = net, protocol
-        self.trainer = Trainer(net, protocol.make_optimizer(), gradient="exact")
+        super().__init__(net, protocol, Trainer(net, protocol.make_optimizer(), gradient="exact"))
+        self.trainer = self.driver
         self.best = 0
-
-    @property
-    def active(self):
-        return self.trainer.active
-
-    def freeze(self, k):
-        self.trainer.active[k] = 0
 
     def train_streams(self, rng, M):
         K = self.net.trials

@@ -14,10 +14,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ..._checks import check_counts, check_flag
+from ..._checks import check_flag
 from ...model import ARCHITECTURES, build
-from ...study.jobs import (MAIN_ARCHITECTURES, ChapterJob, check_job_options, check_scale, choose_names, derive_seed,
-                           downsample_curve, matched_rnn, network_from_weights, parse_names)
+from ...study.jobs import (MAIN_ARCHITECTURES, ChapterJob, check_arch, check_job_options, check_scale, choose_names,
+                           derive_seed, downsample_curve, matched_rnn, network_from_weights, parse_names)
 from ...training import SGD, RandomTestSetRule, RecentSequencesRule, evaluate, track_weights, train
 from .protocols import FAMILIES, PROTOCOLS, SCALES, TINY_T, Protocol, learning_rate, with_T
 
@@ -32,8 +32,7 @@ def network_for(protocol: Protocol, arch: str, trials: int, seed: int):
     inputs, output unit and initial range.  Every architecture keeps its preset's gradient: truncated
     for the LSTMs, exact BPTT for the RNN (there is no CEC to truncate to).
     """
-    if arch not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {arch!r}; valid presets: {sorted(ARCHITECTURES)}")
+    check_arch(arch)
     task = protocol.task
     common = dict(output=protocol.output, biased=protocol.biased, init_range=protocol.init_range)
     if arch == "rnn":
@@ -48,7 +47,16 @@ def network_for(protocol: Protocol, arch: str, trials: int, seed: int):
 
 
 @dataclass(frozen=True)
-class Job(ChapterJob):
+class _RecallJob(ChapterJob):
+    """What the chapter's two kinds of job share: the cost, in trial-steps at the full budget (the
+    runner starts long jobs first; a weight-growth job runs its whole budget)."""
+
+    def cost(self) -> float:
+        return self.trials * self.budget * self.protocol.task.max_length
+
+
+@dataclass(frozen=True)
+class Job(_RecallJob):
     """``trials`` trials of ``arch`` on ``protocol``, at most ``budget`` sequences each, tested at the end
     on ``n_test`` sequences (the paper's final test set)."""
 
@@ -61,14 +69,8 @@ class Job(ChapterJob):
         return {"init": derive_seed(seed, key, arch, "init"), "train": derive_seed(seed, key, arch, "train"),
                 "rule": derive_seed(seed, key, arch, "rule"), "test": derive_seed(seed, key, "test")}
 
-    def cost(self) -> float:
-        """Rough cost (trial-steps at the full budget) used to schedule long jobs first."""
-        return self.trials * self.budget * self.protocol.task.max_length
-
     def check(self):
-        if self.arch not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {self.arch!r}; valid presets: {sorted(ARCHITECTURES)}")
-        check_counts(self.name, trials=self.trials, budget=self.budget, n_test=self.n_test)
+        super().check(n_test=self.n_test)
 
     def run(self, progress=None) -> dict:
         return run_job(self, progress)
@@ -141,7 +143,7 @@ ABLATION_SUFFIX = "_logistic"
 
 
 @dataclass(frozen=True)
-class WeightGrowthJob(ChapterJob):
+class WeightGrowthJob(_RecallJob):
     """``trials`` networks of ``arch`` trained on ``protocol`` for exactly ``budget`` sequences (its learning
     rate, no stopping rule), with the parameters ``names`` recorded every ``every`` sequences by
     :func:`weight_growth`.  Its record has ``job``, ``protocol``, ``arch``, ``T``, ``budget``, ``every``,
@@ -155,14 +157,8 @@ class WeightGrowthJob(ChapterJob):
     def name(self) -> str:
         return f"{self.protocol.key}/{self.arch}/weight_growth"  # beside the training job of the same row
 
-    def cost(self) -> float:
-        """Trial-steps, as :meth:`Job.cost` counts them (every trial runs its whole budget here)."""
-        return self.trials * self.budget * self.protocol.task.max_length
-
     def check(self):
-        if self.arch not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {self.arch!r}; valid presets: {sorted(ARCHITECTURES)}")
-        check_counts(self.name, trials=self.trials, budget=self.budget, every=self.every)
+        super().check(every=self.every)
         if self.every > self.budget:
             raise ValueError(f"{self.name}: every must be at most budget ({self.budget}), got {self.every!r}")
         if not self.names or not all(isinstance(n, str) for n in self.names):
