@@ -12,7 +12,15 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THRE
 
 start=$SECONDS
 rc=0
-.venv/bin/jupyter-book build . -W -n --keep-going || rc=$?
+mkdir -p _build
+log=_build/build_book.log
+.venv/bin/jupyter-book build . -W -n --keep-going 2>&1 | tee "$log" || rc=$?
+
+# per-chapter execution times, from myst-nb's "Executed notebook in N seconds" lines
+# (a chapter served from the execution cache has none)
+echo "build_book.sh: chapter execution times (s):"
+sed -n 's|^.*/\([^/]*\.ipynb\): Executed notebook in \([0-9.]*\) seconds.*$|  \2\t\1|p' "$log" \
+    | awk -F'\t' '{printf "  %-28s %8.1f\n", $2, $1; total += $1} END {printf "  %-28s %8.1f\n", "all chapters", total}'
 
 if [[ $rc -ne 0 ]]; then
     echo "build_book.sh: FAILED (jupyter-book exit $rc after $((SECONDS - start)) s)." >&2
