@@ -81,6 +81,15 @@ def test_relative_paths_resolve_against_the_project_root(tmp_path):
     assert results.resolve_path(tmp_path / "x", tmp_path / "notebooks") == tmp_path / "x"
 
 
+def test_paths_are_shown_relative_to_the_project_root(tmp_path):
+    (tmp_path / "_toc.yml").write_text("root: intro\n")
+    (tmp_path / "notebooks").mkdir()
+    inside = results.resolve_path("_build/results/c.json", tmp_path / "notebooks")
+    assert results.shown_path(inside, tmp_path / "notebooks") == "_build/results/c.json"
+    outside = tmp_path.parent / "elsewhere" / "c.json"  # a folder the reader chose: shown as given
+    assert results.shown_path(outside, tmp_path / "notebooks") == str(outside)
+
+
 def test_provenance_taken_at_the_start_of_a_run_is_kept(tmp_path):
     start = {**results.provenance(), "commit": "0123456789ab"}
     results.write_results(tmp_path, "c", parameters={}, records=[], summary={}, seed=0, wall_time=1.0,

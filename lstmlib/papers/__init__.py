@@ -5,4 +5,39 @@ else in the library imports from here."""
 
 from . import gers2001, gers2002, hochreiter1997
 
-__all__ = ["gers2001", "gers2002", "hochreiter1997"]
+__all__ = ["CHAPTER_TITLES", "NOT_ATTEMPTED", "gers2001", "gers2002", "glossary", "hochreiter1997", "key_results"]
+
+#: Each chapter's name in the results files, with the title the scorecard shows for it.
+CHAPTER_TITLES = {"noisy_recall": "Noisy recall (Hochreiter & Schmidhuber 1997, Exp. 3-5)",
+                  "languages": "Counting languages (Gers & Schmidhuber 2001)",
+                  "timing": "Counting time (Gers, Schraudolph & Schmidhuber 2002)"}
+
+#: The experiments of the papers the book covers that no chapter runs yet, as (paper, experiment): the
+#: scorecard lists them as "not attempted yet", and the book's coverage table (book/intro.md) names
+#: the same ones (tests/test_book.py checks that the two agree).
+NOT_ATTEMPTED = (
+    ("Hochreiter & Schmidhuber 1997", "Exp. 1, embedded Reber grammar"),
+    ("Hochreiter & Schmidhuber 1997", "Exp. 2, noise-free and noisy sequences (long minimal time lags)"),
+    ("Hochreiter & Schmidhuber 1997", "Exp. 6, temporal order"),
+    ("Gers, Schmidhuber & Cummins 2000", "continual embedded Reber grammar; (continual) noisy temporal order"),
+    ("Gers & Schmidhuber 2001", "aⁿbᵐBᵐAⁿ and the comparison RNNs' numbers"),
+)
+
+
+def glossary() -> dict:
+    """What every verdict of every chapter means, for the scorecard page: ``{chapter: {verdict: (kind,
+    definition)}}`` from each paper's ``chapter.VERDICTS``, the labels all chapters share under ``"*"``."""
+    from ..study.scorecard import COMMON_VERDICTS
+    return {"noisy_recall": hochreiter1997.chapter.VERDICTS, "languages": gers2001.chapter.VERDICTS,
+            "timing": gers2002.chapter.VERDICTS, "*": COMMON_VERDICTS}
+
+
+def key_results(chapter: str, rows) -> str:
+    """The key-results box that opens ``chapter`` (a key of :data:`CHAPTER_TITLES`), from its scorecard
+    rows: its paper's claim (``chapter.CLAIM``), what ran and the verdicts
+    (:func:`lstmlib.study.scorecard.key_results`)."""
+    from ..study.scorecard import key_results as box
+    modules = {"noisy_recall": hochreiter1997, "languages": gers2001, "timing": gers2002}
+    if chapter not in modules:
+        raise ValueError(f"unknown chapter {chapter!r}; valid: {list(modules)}")
+    return box(rows, glossary(), modules[chapter].chapter.CLAIM)

@@ -175,6 +175,16 @@ def resolve_path(path, start=None) -> Path:
     return path if path.is_absolute() else project_root(start) / path
 
 
+def shown_path(path, start=None) -> str:
+    """``path`` as a page shows it: relative to :func:`project_root` when it lies inside the project
+    (the same on every machine, and no machine's folders leak into the book), else as given."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(project_root(start).resolve()))
+    except ValueError:
+        return str(path)
+
+
 def scorecard(results_dir) -> list[dict]:
     """The reproduction scorecard: every row that a results file lists under ``summary["scorecard"]``,
     with the file's commit and date added."""

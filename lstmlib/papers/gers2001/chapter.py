@@ -31,6 +31,10 @@ SENTENCE_ARCHITECTURES = ("peephole", "vanilla", "forget", "rnn")
 SCORECARD_COLUMNS = {"experiment": "experiment", "model": "model", "paper": "paper", "ours": "ours",
                      "verdict": "verdict"}
 
+#: The paper's claim that the chapter's key-results box states (tag as in the scorecard).
+CLAIM = ("LSTM learns aⁿbⁿ and aⁿbⁿcⁿ from short strings and generalises to far longer ones, where traditional "
+         "RNNs do worse (abstract) [P-abs]; the paper's own numbers could not be read")
+
 
 # ---------------------------------------------------------------- grouping
 
@@ -78,7 +82,24 @@ def summarise(record) -> dict:
                                          if solved else None)}
 
 
-def claim_verdict(summary, train_max, factor=10) -> str:
+#: How many times the longest training count the median trial must generalise (see :func:`claim_verdict`).
+FACTOR = 10
+
+#: The chapter's verdicts: label -> (kind, definition), as :func:`claim_verdict` and
+#: :func:`scorecard_rows` decide them (kinds as in :data:`lstmlib.study.scorecard.KINDS`).
+VERDICTS = {
+    "reproduced": ("reproduced", f"at least half of the trials learn every training string, and the median "
+                   f"trial accepts every string up to at least {FACTOR} × the longest training count"),
+    "partly": ("partial", f"only the best trial accepts every string up to {FACTOR} × the longest training count"),
+    "not reproduced": ("failed", "not even the best trial generalises that far"),
+    "reproduced (RNN worse)": ("reproduced", "\"traditional RNNs do worse\": the plain RNN's median and best "
+                               "generalisation are both below the peephole LSTM's"),
+    "not reproduced (RNN not worse)": ("failed", "the plain RNN's median or best trial generalises as far as "
+                                       "the peephole LSTM's"),
+}
+
+
+def claim_verdict(summary, train_max, factor=FACTOR) -> str:
     """The abstract's claim, "learns from short strings and generalises to far longer ones", per job:
     "reproduced" if at least half of the trials learn the training set and the median trial accepts
     every string up to at least ``factor`` times the longest training count; "partly" if only the best

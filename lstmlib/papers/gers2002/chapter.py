@@ -38,6 +38,11 @@ TRACES = (("msd_F49_I0-1", 6, "timing_trace_msd49"), ("gts_F10", 6, "timing_trac
 SCORECARD_COLUMNS = {"experiment": "experiment", "model": "model", "paper": "paper", "ours": "ours",
                      "verdict": "verdict"}
 
+#: The paper's claim that the chapter's key-results box states (tag as in the scorecard).
+CLAIM = ("peephole LSTM learns to tell spikes 49 from 50 steps apart and, without resets or teacher forcing, "
+         "to generate precisely timed spikes and periodic functions (abstract) [P]; the paper's tables could "
+         "not be read")
+
 
 def arch_label(arch) -> str:
     """This chapter's name of ``arch`` (its architectures differ only in their gates: :data:`LABELS`)."""
@@ -194,6 +199,21 @@ def rule_check_sentence(check_summaries, protocols) -> str:
 
 
 # ---------------------------------------------------------------- verdicts and the scorecard
+
+#: The chapter's verdicts: label -> (kind, definition), as :func:`claim_verdict` decides them (kinds as
+#: in :data:`lstmlib.study.scorecard.KINDS`; "not run" is common to every chapter).
+VERDICTS = {
+    "reproduced": ("reproduced", "\"can learn\" claims (GTS, PFG, MSD with spikes 49 or 50 steps apart): at "
+                   "least one peephole LSTM trial solved the task (an existence claim); \"solved with and without "
+                   "peepholes\" (MSD, F = 10): the peephole LSTM and the LSTM without peepholes each solved it in at "
+                   "least half of their trials"),
+    "partly": ("partial", "\"solved with and without peepholes\": both solved it in at least one trial, but not "
+               "both in half of their trials"),
+    "not reproduced at this budget": ("failed", "no peephole LSTM trial solved it (for \"with and without "
+                                      "peepholes\": not both architectures) within the training budget run"),
+    "no paper claim": ("open", "the paper's readable text makes no claim for this row"),
+}
+
 
 def claim_verdict(protocol, by_arch) -> str:
     """Whether a run supports the claim the readable text of the paper makes for ``protocol``'s row

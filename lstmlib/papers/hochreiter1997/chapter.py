@@ -18,6 +18,11 @@ from .protocols import PROTOCOLS
 
 CHAPTER = "noisy_recall"
 
+#: The paper's claim that the chapter's key-results box states (tag as in the scorecard).
+CLAIM = ("LSTM learns to recall a signal or a real number over minimal time lags of 100 steps and more while "
+         "noise arrives on the same input line (Exp. 3-5), within the numbers of training sequences that the "
+         "paper reports (§5.3-5.5, Tables 7 and 8) [verified]")
+
 def summarise(record) -> dict:
     """One job's trials, summarised: counts by status, sequences to solution (mean, median, min, max over
     solved trials), final test errors over all trials (mean and max wrong, mean of mean |error|)."""
@@ -53,7 +58,25 @@ def paper_wrong(paper, n=2560):
     return None
 
 
-def verdict(summary, paper, factor=2.0) -> str:
+#: How far from the paper's numbers a row still counts as reproduced (see :func:`verdict`).
+FACTOR = 2.0
+
+#: The chapter's verdicts: label -> (kind, definition), as :func:`verdict` decides them (the scorecard
+#: page defines them from here; kinds as in :data:`lstmlib.study.scorecard.KINDS`).
+VERDICTS = {
+    "reproduced": ("reproduced", f"every trial met the paper's stopping rule, the mean number of training "
+                   f"sequences is within {FACTOR:g}× of the paper's mean, and the solved trials got at most "
+                   f"max(3, {FACTOR:g} × the paper's) test sequences wrong on average"),
+    "slower": ("partial", f"as reproduced, but more than {FACTOR:g}× the paper's mean number of sequences"),
+    "more test errors": ("partial", "every trial met the stopping rule, but more wrong test sequences than "
+                         "that bound"),
+    "partly": ("partial", "some trials met the stopping rule within the budget, not all"),
+    "not reproduced": ("failed", "no trial met the stopping rule within the budget"),
+    "no paper row": ("open", "the paper publishes no number for this row (an ablation of ours)"),
+}
+
+
+def verdict(summary, paper, factor=FACTOR) -> str:
     """Our LSTM result against the paper's row.
 
     * ``reproduced``: every trial met the stopping rule, the mean number of sequences is within
