@@ -33,5 +33,10 @@ if [[ ! -f "$index" ]]; then
     echo "build_book.sh: FAILED: $index was not produced" >&2
     exit 1
 fi
+# what a reader should never see: machine paths, a page without the book's style sheet
+if ! .venv/bin/python scripts/check_book.py _build/html; then
+    echo "build_book.sh: FAILED: the built pages have the problems listed above" >&2
+    exit 1
+fi
 echo "build_book.sh: built in $((SECONDS - start)) s"
 echo "$index"

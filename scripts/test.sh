@@ -8,7 +8,7 @@ bash scripts/setup_env.sh
 bash scripts/cache_guard.sh
 
 # Lint first (a second): the configuration is in pyproject.toml.
-.venv/bin/ruff check --quiet lstmlib tests benchmarks book/_ext
+.venv/bin/ruff check --quiet lstmlib tests benchmarks book/_ext scripts
 
 # One thread everywhere: faster for these small models and keeps timings reproducible.
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1

@@ -56,6 +56,23 @@ def glued_figures(nb):
             if o.get("metadata", {}).get("scrapbook", {}).get("name", "").startswith("fig_")}
 
 
+def assert_glue_resolves(nb):
+    """Every ``{glue...}`` reference in the notebook's Markdown (roles and directives) names a value the
+    run glued, and the page opens with its key-results box (a ``glue:md`` of ``key_results``); no
+    output shows the project's absolute path (folders inside it are shown relative to it)."""
+    import re
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    refs = set(re.findall(r"\{glue(?::\w+)?\}`([^`]+)`", text)) | set(re.findall(r"\{glue(?::\w+)?\}\s+(\S+)", text))
+    glued = {o["metadata"]["scrapbook"]["name"] for c in nb.cells for o in c.get("outputs", [])
+             if o.get("metadata", {}).get("scrapbook")}
+    assert refs and not refs - glued, f"referenced but not glued: {sorted(refs - glued)}"
+    blocks = nb.cells[0].source.split("\n\n")
+    title = next(i for i, b in enumerate(blocks) if any(line.startswith("# ") for line in b.splitlines()))
+    assert "{glue:md} key_results" in blocks[title + 1]  # the block right below the title
+    outputs = " ".join(str(o.get("text", "")) for c in nb.cells for o in c.get("outputs", []))
+    assert str(ROOT) not in outputs
+
+
 def assert_fails_in_first_step(chapter, tmp_path, message, **bad):
     """A bad parameter fails in the cell right after the injected parameters, and nothing is written."""
     import nbformat

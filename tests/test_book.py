@@ -1,5 +1,6 @@
 """The book's sources: chapters committed without outputs, a parameters cell first, pages in execution order."""
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -46,3 +47,55 @@ def test_pages_that_read_results_are_executed_after_the_chapters_that_write_them
     for path in ROOT.glob("summary/*.ipynb"):  # re-executed on every build, since the results may have changed
         assert nbformat.read(path, as_version=4).metadata["mystnb"]["execution_mode"] == "force"
     assert "summary_last" in (ROOT / "_config.yml").read_text()
+
+
+def _check_book():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("check_book", ROOT / "scripts" / "check_book.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_built_page_check_finds_machine_paths_and_a_missing_style_sheet(tmp_path):
+    check = _check_book()
+    good = '<link rel="stylesheet" href="_static/lstm-study.css?v=1"><p>wrote _build/results/c.json</p>'
+    assert check.page_problems(good, "/work/main") == []
+    leaks = good + "<pre>results -&gt; /tmp/ci/c/_build/results</pre><p>/work/main/notebooks</p>"
+    (problem,) = check.page_problems(leaks, "/work/main")
+    assert "/tmp/ci/c/_build/results" in problem and "/work/main" in problem
+    assert check.page_problems("<p>x</p>") == ["the style sheet lstm-study.css is not linked"]
+    assert check.page_problems('<meta http-equiv="Refresh" content="0; url=book/intro.html">') == []
+    assert check.page_problems(good + "<script>var p = '/tmp/x/y';</script>") == []  # page code, not text
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "a.html").write_text(leaks)
+    (tmp_path / "search.html").write_text("<p>/tmp/a/b</p>")  # Sphinx's own pages are not checked
+    assert [p.split(":")[0] for p in check.book_problems(tmp_path, "/work/main")] == ["notebooks/a.html"]
+    assert check.main([str(tmp_path)]) == 1
+
+
+def test_the_book_links_its_style_sheet():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["config"]
+    assert "lstm-study.css" in config["html_css_files"]
+    css = (ROOT / config["html_static_path"][0] / "lstm-study.css").read_text()
+    assert re.search(r"span\.pasted-text\s*{\s*font-weight:\s*normal", css)
+    assert "overflow-x: auto" in css
+
+
+def test_the_citation_metadata_agree_with_the_library_version():
+    import lstmlib
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    intro = (ROOT / "book" / "intro.md").read_text()
+    (bib_version,) = re.findall(r"version\s*=\s*\{([^}]*)\}", intro)
+    assert cff["version"] == bib_version == lstmlib.__version__
+
+
+def test_the_coverage_table_links_every_chapter():
+    intro = (ROOT / "book" / "intro.md").read_text()
+    table = intro[intro.index("(coverage)="):intro.index("(cite-this)=")]
+    for path in sorted(ROOT.glob("notebooks/*.ipynb")):
+        label = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]  # "(noisy-recall)="
+        assert label.startswith("(") and f"{{ref}}`{label[1:-2]}`" in table, path.name
+    from lstmlib.papers import NOT_ATTEMPTED
+    not_attempted = [line.split("|")[2].strip() for line in table.splitlines() if "| not attempted yet |" in line]
+    assert sorted(not_attempted) == sorted(experiment for _, experiment in NOT_ATTEMPTED)  # the scorecard's rows

@@ -3,14 +3,15 @@
 import json
 
 import pytest
-from conftest import (assert_fails_in_first_step, assert_figures_listed, assert_narrative_plus_calls, glued_figures,
-                      run_chapter)
+from conftest import (assert_fails_in_first_step, assert_figures_listed, assert_glue_resolves,
+                      assert_narrative_plus_calls, glued_figures, run_chapter)
 
 pytest.importorskip("papermill")
 
 
 def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     nb = run_chapter("languages", tmp_path)
+    assert_glue_resolves(nb)
     glued = glued_figures(nb)
     assert set(glued) == {"fig_languages_generalisation", "fig_languages_sequences", "fig_languages_trace_anbn",
                           "fig_languages_trace_anbncn", "fig_languages_greff"}

@@ -3,14 +3,15 @@
 import json
 
 import pytest
-from conftest import (assert_fails_in_first_step, assert_figures_listed, assert_narrative_plus_calls, glued_figures,
-                      run_chapter)
+from conftest import (assert_fails_in_first_step, assert_figures_listed, assert_glue_resolves,
+                      assert_narrative_plus_calls, glued_figures, run_chapter)
 
 pytest.importorskip("papermill")
 
 
 def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     nb = run_chapter("timing", tmp_path)
+    assert_glue_resolves(nb)
     glued = glued_figures(nb)
     names = {"timing_examples", "timing_streams", "timing_curves", "timing_trace_msd10", "timing_trace_msd49",
              "timing_trace_gts", "timing_trace_pfg"}

@@ -4,14 +4,15 @@ import ast
 import json
 
 import pytest
-from conftest import (assert_fails_in_first_step, assert_figures_listed, assert_narrative_plus_calls, glued_figures,
-                      run_chapter)
+from conftest import (assert_fails_in_first_step, assert_figures_listed, assert_glue_resolves,
+                      assert_narrative_plus_calls, glued_figures, run_chapter)
 
 pytest.importorskip("papermill")
 
 
 def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     nb = run_chapter("noisy_recall", tmp_path)
+    assert_glue_resolves(nb)
     # every figure reaches the book as a glued PNG (a figure glued as text only renders as "<Figure ...>"),
     # and none is also shown inline
     glued = glued_figures(nb)
@@ -51,6 +52,7 @@ def glued_text(nb):
     return {o["metadata"]["scrapbook"]["name"]: ast.literal_eval(o["data"]["application/papermill.record/text/plain"])
             for c in nb.cells for o in c.get("outputs", [])
             if "application/papermill.record/text/plain" in o.get("data", {})
+            and "application/papermill.record/text/markdown" not in o["data"]  # the key-results box
             and not o["metadata"]["scrapbook"]["name"].startswith("fig_")}
 
 

@@ -1,0 +1,61 @@
+"""Check the built book's pages for what a reader should never see; exit 1 with one line per problem.
+
+    python scripts/check_book.py _build/html          # scripts/build_book.sh runs this after the build
+
+Checked on every HTML page of the book (not Sphinx's search and index pages):
+* no machine paths: the project's own absolute path, or a temporary or home folder (``/tmp/...``,
+  ``/home/...``, ``/root/...``), printed by a cell (a page must read the same on every machine);
+* the book's style sheet is linked (``lstm-study.css``: glued numbers in normal weight, wide tables
+  that scroll instead of being cut off).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+STYLE_SHEET = "lstm-study.css"
+MACHINE_PATH = re.compile(r"(?<![\w.:/-])/(?:tmp|home|root|private/var|var/folders)(?:/[\w.+-]+)+")
+REDIRECT = re.compile(r'http-equiv="refresh"', re.I)  # the root index.html only points to the first page
+SKIPPED = {"genindex.html", "search.html"}
+
+
+def page_problems(html: str, project_root: str | None = None) -> list[str]:
+    """What is wrong with one built page (empty if nothing)."""
+    problems = []
+    text = re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S)  # what a reader sees, not page code
+    found = set(MACHINE_PATH.findall(text))
+    if project_root and project_root != "/" and project_root in text:
+        found.add(project_root)
+    if found:
+        problems.append(f"machine paths in the page: {sorted(found)}")
+    if STYLE_SHEET not in html and not REDIRECT.search(html):
+        problems.append(f"the style sheet {STYLE_SHEET} is not linked")
+    return problems
+
+
+def book_problems(html_dir: Path, project_root: str | None = None) -> list[str]:
+    """Problems of every page under ``html_dir``, each line prefixed by the page's path."""
+    pages = sorted(p for p in html_dir.rglob("*.html")
+                   if p.name not in SKIPPED and not p.relative_to(html_dir).parts[0].startswith("_"))
+    if not pages:
+        return [f"no HTML pages under {html_dir}"]
+    return [f"{page.relative_to(html_dir)}: {problem}" for page in pages
+            for problem in page_problems(page.read_text(encoding="utf-8"), project_root)]
+
+
+def main(argv=None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    html_dir = Path(args[0] if args else "_build/html")
+    root = str(Path(__file__).resolve().parents[1])
+    problems = book_problems(html_dir, root)
+    for line in problems:
+        print(f"check_book.py: {line}", file=sys.stderr)
+    if not problems:
+        print(f"check_book.py: {html_dir}: no machine paths, style sheet linked on every page")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
