@@ -6,19 +6,36 @@ Checked on every HTML page of the book (not Sphinx's search and index pages):
 * no machine paths: the project's own absolute path, or a temporary or home folder (``/tmp/...``,
   ``/home/...``, ``/root/...``), printed by a cell (a page must read the same on every machine);
 * the book's style sheet is linked (``lstm-study.css``: glued numbers in normal weight, wide tables
-  that scroll instead of being cut off).
+  that scroll instead of being cut off);
+* every local link and image resolves to a file of the built book (the figures' PNG/SVG/CSV, the
+  chapters' results files in ``results/``, the pages themselves).
 """
 
 from __future__ import annotations
 
 import re
 import sys
+import urllib.parse
 from pathlib import Path
 
 STYLE_SHEET = "lstm-study.css"
 MACHINE_PATH = re.compile(r"(?<![\w.:/-])/(?:tmp|home|root|private/var|var/folders)(?:/[\w.+-]+)+")
 REDIRECT = re.compile(r'http-equiv="refresh"', re.I)  # the root index.html only points to the first page
 SKIPPED = {"genindex.html", "search.html"}
+LINK = re.compile(r'(?:href|src)="([^"]*)"')
+EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|#|//)")  # http:, mailto:, data:, anchors
+
+
+def broken_links(html: str, page: Path) -> list[str]:
+    """The local links and image sources of ``page`` (a built HTML file) that name no existing file;
+    code shown on the page (``<pre>`` blocks) is not read."""
+    text = re.sub(r"<pre\b.*?</pre>", "", html, flags=re.S)
+    bad = []
+    for url in LINK.findall(text):
+        path = urllib.parse.unquote(url.split("#")[0].split("?")[0])
+        if path and not EXTERNAL.match(url) and not (page.parent / path).exists():
+            bad.append(url)
+    return sorted(set(bad))
 
 
 def page_problems(html: str, project_root: str | None = None) -> list[str]:
@@ -41,8 +58,15 @@ def book_problems(html_dir: Path, project_root: str | None = None) -> list[str]:
                    if p.name not in SKIPPED and not p.relative_to(html_dir).parts[0].startswith("_"))
     if not pages:
         return [f"no HTML pages under {html_dir}"]
-    return [f"{page.relative_to(html_dir)}: {problem}" for page in pages
-            for problem in page_problems(page.read_text(encoding="utf-8"), project_root)]
+    problems = []
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        found = page_problems(html, project_root)
+        links = broken_links(html, page)
+        if links:
+            found.append(f"links to missing files: {links}")
+        problems += [f"{page.relative_to(html_dir)}: {problem}" for problem in found]
+    return problems
 
 
 def main(argv=None) -> int:
@@ -53,7 +77,8 @@ def main(argv=None) -> int:
     for line in problems:
         print(f"check_book.py: {line}", file=sys.stderr)
     if not problems:
-        print(f"check_book.py: {html_dir}: no machine paths, style sheet linked on every page")
+        print(f"check_book.py: {html_dir}: no machine paths, style sheet linked and every local link resolves "
+              "on every page")
     return 1 if problems else 0
 
 

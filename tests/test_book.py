@@ -70,7 +70,7 @@ def test_built_page_check_finds_machine_paths_and_a_missing_style_sheet(tmp_path
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "a.html").write_text(leaks)
     (tmp_path / "search.html").write_text("<p>/tmp/a/b</p>")  # Sphinx's own pages are not checked
-    assert [p.split(":")[0] for p in check.book_problems(tmp_path, "/work/main")] == ["notebooks/a.html"]
+    assert {p.split(":")[0] for p in check.book_problems(tmp_path, "/work/main")} == {"notebooks/a.html"}
     assert check.main([str(tmp_path)]) == 1
 
 
@@ -99,3 +99,32 @@ def test_the_coverage_table_links_every_chapter():
     from lstmlib.papers import NOT_ATTEMPTED
     not_attempted = [line.split("|")[2].strip() for line in table.splitlines() if "| not attempted yet |" in line]
     assert sorted(not_attempted) == sorted(experiment for _, experiment in NOT_ATTEMPTED)  # the scorecard's rows
+
+
+def test_built_page_check_finds_links_to_missing_files(tmp_path):
+    check = _check_book()
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "a.png").write_text("png")
+    (tmp_path / "notebooks").mkdir()
+    page = tmp_path / "notebooks" / "c.html"
+    html = ('<img src="../figures/a.png"><a href="../figures/a.svg">SVG</a><a href="https://x.org/y">web</a>'
+            '<a href="#top">top</a><a href="c.html#s">self</a><pre><a href="../nowhere">code</a></pre>')
+    page.write_text(f'<link href="lstm-study.css">{html}')
+    (tmp_path / "notebooks" / "lstm-study.css").write_text("")
+    assert check.broken_links(html, page) == ["../figures/a.svg"]
+    (problem,) = check.book_problems(tmp_path)
+    assert problem.startswith("notebooks/c.html: links to missing files")
+
+
+def test_the_results_files_are_published_with_the_book(tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("publish_results", ROOT / "book" / "_ext" / "publish_results.py")
+    publish = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(publish)
+    (tmp_path / "_build" / "results").mkdir(parents=True)
+    (tmp_path / "_build" / "results" / "timing.json").write_text("{}")
+    copied = publish.publish(tmp_path, tmp_path / "_build" / "html")
+    assert copied == [tmp_path / "_build" / "html" / "results" / "timing.json"] and copied[0].read_text() == "{}"
+    assert "publish_results" in yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["local_extensions"]
+    for path in sorted(ROOT.glob("notebooks/*.ipynb")):  # every chapter links its own results file
+        assert f'href="../results/{path.stem}.json"' in nbformat.read(path, as_version=4).cells[0].source

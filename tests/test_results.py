@@ -112,15 +112,32 @@ def test_figure_exporter_saves_glues_and_lists(tmp_path):
     import matplotlib.pyplot as plt
 
     from lstmlib.study.results import FigureExporter
-    glued = []
-    export = FigureExporter(tmp_path, {"my_fig": "A caption."}, glue=lambda k, v, display: glued.append(k))
+    glued = {}
+    export = FigureExporter(tmp_path, {"my_fig": "A caption."}, glue=lambda k, v, display: glued.update({k: v}))
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
     export(fig, {"x": [0, 1], "y": [1, 0]}, "my_fig")
-    assert glued == ["cap_my_fig", "fig_my_fig"]
+    assert list(glued) == ["cap_my_fig", "fig_my_fig", "files_my_fig"]
+    assert glued["files_my_fig"].data == ('Label `fig-my-fig`; files: <a href="../figures/my_fig.png">PNG</a> · '
+                                          '<a href="../figures/my_fig.svg">SVG</a> · '
+                                          '<a href="../figures/my_fig.csv">CSV</a>')
     assert export.figures == [{"label": "fig-my-fig", "caption": "A caption.",
                                "files": ["my_fig.png", "my_fig.svg", "my_fig.csv"]}]
     assert (tmp_path / "my_fig.csv").read_text().splitlines()[0] == "x,y"
     assert not plt.fignum_exists(fig.number)
     with pytest.raises(ValueError, match="no caption"):
         export(plt.figure(), {"x": [1]}, "other")
+
+
+def test_figure_index_follows_the_books_order_and_the_table_shows_thumbnails(tmp_path):
+    for chapter, names in (("a_first_by_name", ["z"]), ("timing", ["t1", "t2"]), ("noisy_recall", ["n"])):
+        figs = [{"label": f"fig-{n}", "caption": f"{n} | caption", "files": [f"{n}.png", f"{n}.svg", f"{n}.csv"]}
+                for n in names]
+        results.write_results(tmp_path, chapter, parameters={}, records=[], summary={"figures": figs}, seed=0,
+                              wall_time=1.0)
+    figures = results.figure_index(tmp_path, chapters=("noisy_recall", "timing"))
+    assert [f["label"] for f in figures] == ["fig-n", "fig-t1", "fig-t2", "fig-z"]
+    table = results.figure_table(figures, "../figures").splitlines()
+    assert len(table) == 6 and table[2].startswith('| <img src="../figures/n.png" alt="fig-n" width="120"> | ')
+    assert "{numref}`fig-n`" in table[2] and "n \\| caption" in table[2]
+    assert '<a href="../figures/n.csv">n.csv</a>' in table[2]

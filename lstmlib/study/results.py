@@ -129,15 +129,19 @@ def check_output_dirs(*folders, start=None) -> list[Path]:
 
 class FigureExporter:
     """A chapter's figure output: ``export(fig, data, name)`` saves the figure under its stable name
-    (:func:`save_figure`), glues it and its caption into the page as ``fig_<name>`` and ``cap_<name>``
-    and closes it; :attr:`figures` lists what was exported, as the results file's ``figures`` entry
-    (label ``fig-<name>`` with ``-`` for ``_``, caption, file names), which the Figures page reads.
+    (:func:`save_figure`), glues it, its caption and its download links into the page as
+    ``fig_<name>``, ``cap_<name>`` and ``files_<name>`` and closes it; :attr:`figures` lists what was
+    exported, as the results file's ``figures`` entry (label ``fig-<name>`` with ``-`` for ``_``,
+    caption, file names), which the Figures page reads.
 
-    ``captions``: name -> caption.  ``glue``: ``myst_nb.glue`` (the default) or any callable with its
-    signature ``glue(key, value, display=False)``."""
+    ``captions``: name -> caption.  ``files_url``: where the book's pages find the files (the chapters'
+    pages sit one folder below the book's root, the figures in its ``figures/``).  ``glue``:
+    ``myst_nb.glue`` (the default) or any callable with its signature ``glue(key, value,
+    display=False)``."""
 
-    def __init__(self, folder, captions: dict, glue=None):
+    def __init__(self, folder, captions: dict, glue=None, files_url="../figures"):
         self.folder, self.captions, self._glue = Path(folder), dict(captions), glue
+        self.files_url = files_url
         self.files: dict[str, list[str]] = {}
 
     def __call__(self, fig, data, name):
@@ -150,6 +154,8 @@ class FigureExporter:
         glue(f"cap_{name}", self.captions[name], display=False)
         self.files[name] = [p.name for p in save_figure(fig, name, data, self.folder)]
         glue(f"fig_{name}", fig, display=False)
+        from IPython.display import Markdown
+        glue(f"files_{name}", Markdown(download_links(self.files[name], self.files_url, name)), display=False)
         plt.close(fig)
 
     @property
@@ -195,8 +201,31 @@ def scorecard(results_dir) -> list[dict]:
     return rows
 
 
-def figure_index(results_dir) -> list[dict]:
+def download_links(files, url, label) -> str:
+    """The line under a figure: its label and a link to each of its files (raw HTML, so that the
+    book's build leaves the paths alone: they point into the built book's ``figures/`` folder)."""
+    links = " · ".join(f'<a href="{url}/{name}">{Path(name).suffix[1:].upper()}</a>' for name in files)
+    return f"Label `fig-{label.replace('_', '-')}`; files: {links}"
+
+
+def figure_index(results_dir, chapters=()) -> list[dict]:
     """Every figure that a results file lists under ``summary["figures"]`` (``label``, ``caption``,
-    ``files``), with its chapter."""
-    return [{"chapter": doc["chapter"], **fig} for doc in read_results(results_dir)
-            for fig in doc.get("summary", {}).get("figures", [])]
+    ``files``), with its chapter; the chapters in the order of ``chapters`` (the book's), then the
+    others, each chapter's figures in its own order."""
+    order = list(chapters)
+    docs = sorted(read_results(results_dir), key=lambda d: order.index(d["chapter"]) if d["chapter"] in order
+                  else len(order))
+    return [{"chapter": doc["chapter"], **fig} for doc in docs for fig in doc.get("summary", {}).get("figures", [])]
+
+
+def figure_table(figures, url) -> str:
+    """The Figures page's table (Markdown): a thumbnail, the figure's number (``{numref}``), its label,
+    caption and files, one row per figure in the order given."""
+    lines = ["| | figure | label | caption | files |", "|---|---|---|---|---|"]
+    for f in figures:
+        png = next((n for n in f["files"] if n.endswith(".png")), None)
+        thumb = f'<img src="{url}/{png}" alt="{f["label"]}" width="120">' if png else ""
+        files = " ".join(f'<a href="{url}/{name}">{name}</a>' for name in f["files"])
+        caption = f["caption"].replace("|", "\\|")
+        lines.append(f"| {thumb} | {{numref}}`{f['label']}` | `{f['label']}` | {caption} | {files} |")
+    return "\n".join(lines)
