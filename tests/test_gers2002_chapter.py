@@ -71,7 +71,7 @@ def test_protocol_rows_list_every_protocol_the_jobs_run():
     jobs += gers2002.rule_check_jobs(gers2002.jobs_for("tiny", "msd_F10_I0-1", "peephole", budget=300)[0])
     rows = gers2002.chapter.protocol_rows(jobs)
     assert [r["row"] for r in rows] == ["gts_F10", "msd_F10_I0-1_paper_rule"]
-    assert rows[0]["weights"] == "LSTM, forget gate, no peepholes 14, peephole LSTM 17"
+    assert rows[0]["weights"] == "forget-gate LSTM 14, peephole LSTM 17"
     assert rows[0]["budget (streams)"] == "100" and rows[0]["trials"] == "2"
     assert rows[0]["learning rule"] == "Adam lr 0.001, forget-gate bias +2"
     assert rows[1]["learning rule"] == "lr 1e-05, momentum 0.9999, forget-gate bias -2"
@@ -121,11 +121,11 @@ def test_sentences_carry_the_numbers_of_their_summaries():
     text = gers2002.sentences(pool, protocols, wall_time=90.0, workers=2)
     assert list(text) == ["timing_rows", "timing_peep", "timing_fg", "timing_wall"]
     assert text["timing_rows"] == (
-        "MSD, F = 10, I ∈ {0, 1} (continual): solved by plain RNN 0/3, LSTM, forget gate, no peepholes 0/10, "
+        "MSD, F = 10, I ∈ {0, 1} (continual): solved by plain RNN 0/3, forget-gate LSTM 0/10, "
         "peephole LSTM 7/10 (median 1,234 streams). "
         "GTS, F = 10: solved by peephole LSTM, no forget gate 1/10 (median 9 streams).")
     assert text["timing_peep"] == ("peepholes on/off on MSD, F = 10, I ∈ {0, 1} (continual): peephole LSTM 7/10, "
-                                   "LSTM, forget gate, no peepholes 0/10.")
+                                   "forget-gate LSTM 0/10.")
     assert text["timing_fg"] == "(not run)"  # no row ran both the peephole LSTM and nfg
     assert text["timing_wall"] == "1.5 minutes on 2 worker(s)"
     assert gers2002.chapter.row_sentence([], P["gts_F10"]) == "(gts_F10 was not run.)"

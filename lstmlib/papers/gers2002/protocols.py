@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from ...study.figures import ARCH_LABELS
 from ...tasks.timing import GTS, MSD, PFG
 from ...training import Adam, Momentum
 
@@ -45,8 +46,9 @@ SPEC_CHANGES = {
     "peephole": dict(cell_input="identity", cell_output="identity", gate_recurrence="none"),
     "nfg": dict(cell_input="identity", cell_output="identity", gate_recurrence="none", forget="none"),
 }
-LABELS = {"rnn": "plain RNN", "vanilla": "LSTM, in/out gates only", "forget": "LSTM, forget gate, no peepholes",
-          "peephole": "peephole LSTM", "nfg": "peephole LSTM, no forget gate"}
+#: The chapter's names of its architectures: the book's (:data:`lstmlib.study.figures.ARCH_LABELS`, the
+#: same in every chapter; here the LSTMs have the paper's identity squashing), and the forget-gate ablation.
+LABELS = {**ARCH_LABELS, "nfg": "peephole LSTM, no forget gate"}
 
 
 @dataclass(frozen=True)
