@@ -7,6 +7,7 @@ Checked on every HTML page of the book (not Sphinx's search and index pages):
   ``/home/...``, ``/root/...``), printed by a cell (a page must read the same on every machine);
 * the book's style sheet is linked (``lstm-study.css``: glued numbers in normal weight, wide tables
   that scroll instead of being cut off);
+* maths renders offline: MathJax is not loaded from a CDN (book/_ext/offline_math.py copies it);
 * every local link and image resolves to a file of the built book (the figures' PNG/SVG/CSV, the
   chapters' results files in ``results/``, the pages themselves).
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 
 STYLE_SHEET = "lstm-study.css"
 MACHINE_PATH = re.compile(r"(?<![\w.:/-])/(?:tmp|home|root|private/var|var/folders)(?:/[\w.+-]+)+")
+CDN_MATHJAX = re.compile(r'src="(?:https?:)?//[^"]*mathjax[^"]*"', re.I)
 REDIRECT = re.compile(r'http-equiv="refresh"', re.I)  # the root index.html only points to the first page
 SKIPPED = {"genindex.html", "search.html"}
 LINK = re.compile(r'(?:href|src)="([^"]*)"')
@@ -47,6 +49,8 @@ def page_problems(html: str, project_root: str | None = None) -> list[str]:
         found.add(project_root)
     if found:
         problems.append(f"machine paths in the page: {sorted(found)}")
+    if CDN_MATHJAX.search(html):
+        problems.append("MathJax is loaded from a CDN: the maths shows as raw LaTeX offline")
     if STYLE_SHEET not in html and not REDIRECT.search(html):
         problems.append(f"the style sheet {STYLE_SHEET} is not linked")
     return problems
@@ -77,8 +81,8 @@ def main(argv=None) -> int:
     for line in problems:
         print(f"check_book.py: {line}", file=sys.stderr)
     if not problems:
-        print(f"check_book.py: {html_dir}: no machine paths, style sheet linked and every local link resolves "
-              "on every page")
+        print(f"check_book.py: {html_dir}: no machine paths, no CDN maths, style sheet linked and every local "
+              "link resolves on every page")
     return 1 if problems else 0
 
 

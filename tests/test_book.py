@@ -128,3 +128,22 @@ def test_the_results_files_are_published_with_the_book(tmp_path):
     assert "publish_results" in yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["local_extensions"]
     for path in sorted(ROOT.glob("notebooks/*.ipynb")):  # every chapter links its own results file
         assert f'href="../results/{path.stem}.json"' in nbformat.read(path, as_version=4).cells[0].source
+
+
+def test_maths_renders_offline(tmp_path):
+    check = _check_book()
+    cdn = '<link href="lstm-study.css"><script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"></script>'
+    assert check.page_problems(cdn) == ["MathJax is loaded from a CDN: the maths shows as raw LaTeX offline"]
+    assert check.page_problems('<link href="lstm-study.css"><script src="../_static/mathjax/tex-chtml.js">') == []
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("offline_math", ROOT / "book" / "_ext" / "offline_math.py")
+    offline = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(offline)
+    entry = offline.copy(tmp_path)  # from the pinned django-static-mathjax package
+    assert entry == tmp_path / "_static" / "mathjax" / "tex-chtml.js" and entry.stat().st_size > 100_000
+    assert (tmp_path / "_static" / "mathjax" / "output" / "chtml" / "fonts").is_dir()
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]
+    assert config["config"]["mathjax_path"] == "mathjax/" + offline.ENTRY
+    assert "offline_math" in config["local_extensions"]
+    with pytest.raises(FileNotFoundError, match="tex-chtml.js"):
+        offline.copy(tmp_path / "other", src=tmp_path / "empty")
