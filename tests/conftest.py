@@ -73,6 +73,17 @@ def assert_glue_resolves(nb):
     assert str(ROOT) not in outputs
 
 
+def assert_progress_in_one_block(nb):
+    """The run's progress lines (``[  1.0s] done <job>: ...``) come from one cell, whose output the page
+    folds away (tag ``hide-output``); the book merges a cell's printed lines into one block
+    (``nb_merge_streams``)."""
+    import yaml
+    cells = [c for c in nb.cells if c.cell_type == "code"
+             and any("] done " in str(o.get("text", "")) for o in c.get("outputs", []))]
+    assert len(cells) == 1 and "hide-output" in cells[0].metadata.get("tags", [])
+    assert yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["config"]["nb_merge_streams"] is True
+
+
 def assert_fails_in_first_step(chapter, tmp_path, message, **bad):
     """A bad parameter fails in the cell right after the injected parameters, and nothing is written."""
     import nbformat

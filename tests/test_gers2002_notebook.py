@@ -4,7 +4,7 @@ import json
 
 import pytest
 from conftest import (assert_fails_in_first_step, assert_figures_listed, assert_glue_resolves,
-                      assert_narrative_plus_calls, glued_figures, run_chapter)
+                      assert_narrative_plus_calls, assert_progress_in_one_block, glued_figures, run_chapter)
 
 pytest.importorskip("papermill")
 
@@ -12,6 +12,7 @@ pytest.importorskip("papermill")
 def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     nb = run_chapter("timing", tmp_path)
     assert_glue_resolves(nb)
+    assert_progress_in_one_block(nb)
     glued = glued_figures(nb)
     names = {"timing_examples", "timing_streams", "timing_curves", "timing_trace_msd10", "timing_trace_msd49",
              "timing_trace_gts", "timing_trace_pfg"}

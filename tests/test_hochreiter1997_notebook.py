@@ -5,7 +5,7 @@ import json
 
 import pytest
 from conftest import (assert_fails_in_first_step, assert_figures_listed, assert_glue_resolves,
-                      assert_narrative_plus_calls, glued_figures, run_chapter)
+                      assert_narrative_plus_calls, assert_progress_in_one_block, glued_figures, run_chapter)
 
 pytest.importorskip("papermill")
 
@@ -13,6 +13,7 @@ pytest.importorskip("papermill")
 def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     nb = run_chapter("noisy_recall", tmp_path)
     assert_glue_resolves(nb)
+    assert_progress_in_one_block(nb)
     # every figure reaches the book as a glued PNG (a figure glued as text only renders as "<Figure ...>"),
     # and none is also shown inline
     glued = glued_figures(nb)
