@@ -67,3 +67,28 @@ def test_downsampled_curve_has_at_most_the_points_asked_for_and_ends_at_the_last
     curve = downsample_curve(seen, np.linspace(1, 0, seen.size), np.linspace(0, 1, seen.size), 20)
     assert len(curve) <= 20 and curve[-1][0] == 1000 and curve[0][0] > 0
     assert downsample_curve([0, 0], [1.0, 1.0], [0.0, 0.0], 5) == []
+
+
+@dataclass(frozen=True)
+class TrainedJob(ToyJob):
+    def run(self, progress=None):
+        return {"job": self.name, "wall_time_s": 0.5,
+                "trials": [{"status": "solved", "sequences": 100}, {"status": "budget", "sequences": None}]}
+
+
+@dataclass(frozen=True)
+class BudgetJob(TrainedJob):
+    solvable = False  # e.g. the weight-growth runs: nothing to solve
+
+    def run(self, progress=None):
+        return {"job": self.name, "wall_time_s": 0.5, "trials": [{"status": "budget"}] * 2}
+
+
+def test_progress_lines_count_solved_trials_or_say_there_is_nothing_to_solve():
+    from lstmlib.study.jobs import run_jobs
+    lines = []
+    records = run_jobs([TrainedJob(ROW, "rnn", 2, 10), BudgetJob(ROW, "vanilla", 2, 400)], workers=1,
+                       progress=lines.append)
+    assert [r["job"] for r in records] == ["row/rnn", "row/vanilla"]
+    assert any(line.endswith("done row/rnn: 1/2 solved, median 100 sequences (0.5 s)") for line in lines)
+    assert any(line.endswith("done row/vanilla: 2 trials, 400 sequences each (0.5 s)") for line in lines)

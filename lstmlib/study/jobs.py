@@ -116,6 +116,7 @@ class ChapterJob:
     seed: int = 0
     unit: ClassVar[str] = "sequences"
     architectures: ClassVar = ARCHITECTURES
+    solvable: ClassVar[bool] = True  # False: the trials train for their whole budget (progress says so)
 
     @property
     def name(self) -> str:
@@ -214,8 +215,9 @@ def run_jobs(jobs, workers=2, progress=print) -> list[dict]:
         unit = jobs[i].unit
         solved = [t[unit] for t in r["trials"] if t["status"] == "solved"]
         med = f", median {int(np.median(solved)):,} {unit}" if solved else ""
-        say(f"[{time.perf_counter() - t0:7.1f}s] done {r['job']}: {len(solved)}/{len(r['trials'])} solved{med} "
-            f"({r['wall_time_s']:.1f} s)")
+        outcome = (f"{len(solved)}/{len(r['trials'])} solved{med}" if getattr(jobs[i], "solvable", True)
+                   else f"{len(r['trials'])} trials, {jobs[i].budget:,} {unit} each")  # nothing to solve
+        say(f"[{time.perf_counter() - t0:7.1f}s] done {r['job']}: {outcome} ({r['wall_time_s']:.1f} s)")
 
     if workers == 1 or len(jobs) == 1:
         for i in order:

@@ -150,6 +150,8 @@ class WeightGrowthJob(_RecallJob):
     ``seeds``, ``wall_time_s``, ``trials`` (each with status ``"budget"``: nothing is solved here) and
     ``growth``, the :func:`weight_growth` dict itself."""
 
+    solvable = False
+
     every: int = 1000
     names: tuple = GROWTH_WEIGHTS
 
