@@ -147,3 +147,12 @@ def test_maths_renders_offline(tmp_path):
     assert "offline_math" in config["local_extensions"]
     with pytest.raises(FileNotFoundError, match="tex-chtml.js"):
         offline.copy(tmp_path / "other", src=tmp_path / "empty")
+
+
+def test_the_landing_page_shows_the_scorecards_summary_figure():
+    intro = (ROOT / "book" / "intro.md").read_text()
+    assert '<img src="../figures/scorecard_ratios.png"' in intro  # check_book.py fails the build if it is missing
+    page = nbformat.read(ROOT / "summary" / "scorecard.ipynb", as_version=4)
+    code = "\n".join(c.source for c in page.cells if c.cell_type == "code")
+    assert '"scorecard_ratios")' in code and "{glue:figure} fig_scorecard_ratios" in "\n".join(
+        c.source for c in page.cells if c.cell_type == "markdown")

@@ -354,3 +354,41 @@ def test_plot_adding_trace_one_row_per_step():
 
 def test_the_chapter_module_holds_no_figures():
     assert not [n for n in vars(chapter) if n.startswith("plot_")]
+
+
+def test_paper_ratios_divide_each_solved_trial_by_the_papers_mean():
+    from lstmlib.papers.hochreiter1997.protocols import PROTOCOLS
+    paper = PROTOCOLS["4_T100"].paper["sequences"]
+    trials = [{"status": "solved", "sequences": paper}, {"status": "solved", "sequences": 2 * paper},
+              {"status": "budget", "sequences": None}]
+    records = [{"protocol": "4_T100", "arch": "vanilla", "trials": trials},
+               {"protocol": "4_T100", "arch": "peephole", "trials": trials},        # not the paper's model
+               {"protocol": "4_T100_logistic", "arch": "vanilla", "trials": trials},  # no published row
+               {"protocol": "3a_T20_N3", "arch": "vanilla", "trials": trials}]      # no published number
+    (item,) = chapter.paper_ratios(records, run="ref")
+    assert item["ratios"] == [1.0, 2.0] and item["unsolved"] == 1 and item["trials"] == 3 and item["run"] == "ref"
+    assert item["experiment"] == PROTOCOLS["4_T100"].title
+
+
+def test_paper_ratio_figure_has_one_line_per_item_and_one_csv_row_per_trial():
+    items = [{"experiment": "E1", "run": "this build", "ratios": [0.2, 0.3], "unsolved": 0, "trials": 2},
+             {"experiment": "E2", "run": "ref", "ratios": [], "unsolved": 2, "trials": 2}]
+    fig, data = figures.plot_paper_ratios(items)
+    assert data == {"experiment": ["E1", "E1"], "run": ["this build", "this build"], "trial_ratio": [0.2, 0.3]}
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["E1\nthis build", "E2\nref"]
+    assert set(figures.SUMMARY_CAPTIONS) == {"scorecard_ratios"}
+    fig, data = figures.plot_paper_ratios([])  # nothing to show: says so instead of failing the page
+    assert data["trial_ratio"] == [] and "no row" in fig.axes[0].texts[0].get_text()
+
+
+def test_paper_ratio_items_read_this_build_and_the_reference_runs_in_table_order(tmp_path):
+    from lstmlib import papers
+    from lstmlib.study.results import write_results
+    trials = [{"status": "solved", "sequences": 1000}]
+    for folder, keys in (("build", ["4_T100", "3a_T100_N3"]), ("refs/run_a", ["5_T100_n13"])):
+        (tmp_path / folder).mkdir(parents=True)
+        write_results(tmp_path / folder, "noisy_recall", parameters={}, seed=0, wall_time=1.0, summary={},
+                      records=[{"protocol": k, "arch": "vanilla", "trials": trials} for k in keys])
+    items = papers.paper_ratio_items(tmp_path / "build", tmp_path / "refs")
+    assert [(i["protocol"], i["run"]) for i in items] == [("3a_T100_N3", "this build"), ("4_T100", "this build"),
+                                                          ("5_T100_n13", "run_a")]

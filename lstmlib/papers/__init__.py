@@ -5,7 +5,8 @@ else in the library imports from here."""
 
 from . import gers2001, gers2002, hochreiter1997
 
-__all__ = ["CHAPTER_TITLES", "NOT_ATTEMPTED", "gers2001", "gers2002", "glossary", "hochreiter1997", "key_results"]
+__all__ = ["CHAPTER_TITLES", "NOT_ATTEMPTED", "gers2001", "gers2002", "glossary", "hochreiter1997", "key_results",
+           "paper_ratio_items"]
 
 #: Each chapter's name in the results files, with the title the scorecard shows for it.
 CHAPTER_TITLES = {"noisy_recall": "Noisy recall (Hochreiter & Schmidhuber 1997, Exp. 3-5)",
@@ -41,3 +42,18 @@ def key_results(chapter: str, rows) -> str:
     if chapter not in modules:
         raise ValueError(f"unknown chapter {chapter!r}; valid: {list(modules)}")
     return box(rows, glossary(), modules[chapter].chapter.CLAIM)
+
+
+def paper_ratio_items(results_dir, reference_dir=None) -> list[dict]:
+    """The rows of the scorecard's summary figure (:func:`hochreiter1997.figures.plot_paper_ratios`):
+    :func:`hochreiter1997.chapter.paper_ratios` of this build's noisy-recall results file and of every
+    reference run's, in the order of the paper's tables (the only chapter whose paper publishes numbers
+    of training sequences)."""
+    from ..study.results import read_results, resolve_path
+    from ..study.scorecard import reference_folders
+    h97 = hochreiter1997.chapter
+    runs = [("this build", resolve_path(results_dir))] + reference_folders(reference_dir)
+    items = [item for run, folder in runs for doc in read_results(folder) if doc["chapter"] == h97.CHAPTER
+             for item in h97.paper_ratios(doc["records"], run)]
+    order = list(hochreiter1997.protocols.PROTOCOLS)
+    return sorted(items, key=lambda item: order.index(item["protocol"]))

@@ -48,10 +48,17 @@ def collect(results_dir, reference_dir=None) -> list[dict]:
     ``reference_dir`` (``run``: the folder's name; only the rows it ran: a reference run trains a few
     rows at the papers' protocols), each folder resolved against the project root."""
     rows = [{**r, "run": "this build"} for r in scorecard(resolve_path(results_dir))]
-    if reference_dir is not None:
-        for folder in sorted(p for p in resolve_path(reference_dir).glob("*") if p.is_dir()):
-            rows += [{**r, "run": folder.name} for r in scorecard(folder) if r["verdict"] != "not run"]
+    for run, folder in reference_folders(reference_dir):
+        rows += [{**r, "run": run} for r in scorecard(folder) if r["verdict"] != "not run"]
     return rows
+
+
+def reference_folders(reference_dir) -> list[tuple]:
+    """``(run name, folder)`` of every folder of ``reference_dir`` (resolved against the project root;
+    none if it is None), by name."""
+    if reference_dir is None:
+        return []
+    return [(p.name, p) for p in sorted(resolve_path(reference_dir).glob("*")) if p.is_dir()]
 
 
 def lookup(glossary, row) -> tuple:

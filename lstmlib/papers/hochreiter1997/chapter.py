@@ -441,3 +441,20 @@ def lag_text(growth_records) -> str:
             "cell input, marker → input gate) are: " + "; ".join(parts) + ".")
 
 
+
+
+def paper_ratios(records, run="this build") -> list[dict]:
+    """For each 1997-LSTM job (``records`` of a results file) on a row with a published mean number of
+    training sequences: every solved trial's sequences to solution as a ratio to the paper's mean, and
+    how many trials did not solve it (``run``: whose results file).  What the scorecard's summary
+    figure plots (:func:`~.figures.plot_paper_ratios`)."""
+    out = []
+    for r in records:
+        p = PROTOCOLS.get(r.get("protocol"))
+        if r.get("arch") != "vanilla" or p is None or (p.paper or {}).get("sequences") is None:
+            continue
+        solved = [t["sequences"] for t in r["trials"] if t["status"] == "solved"]
+        out.append({"protocol": p.key, "experiment": p.title, "run": run, "paper": p.paper["sequences"],
+                    "ratios": [s / p.paper["sequences"] for s in solved], "trials": len(r["trials"]),
+                    "unsolved": len(r["trials"]) - len(solved)})
+    return out

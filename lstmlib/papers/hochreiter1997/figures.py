@@ -201,3 +201,55 @@ def plot_weight_growth(growth_records):
     axes[-1].legend(fontsize=8)
     fig.tight_layout()
     return fig, data
+
+
+#: The caption of the scorecard page's summary figure (:func:`plot_paper_ratios`), which the intro shows too.
+SUMMARY_CAPTIONS = {
+    "scorecard_ratios": "The 1997 LSTM against the 1997 paper, row by row: every trial's training sequences to "
+                        "solution divided by the paper's mean (dots; log scale), for each row of the paper's tables "
+                        "that this build or a reference run trained. The line at 1 is the paper's mean, the shaded "
+                        "band within 2× of it; the number at the right counts the trials that did not solve the "
+                        "row within their budget.",
+}
+
+
+def plot_paper_ratios(items):
+    """One line per (row, run) of :func:`~.chapter.paper_ratios` items, top to bottom in the order given:
+    each solved trial's ratio to the paper's mean (dots, log x), the band [1/2, 2] shaded, 1 marked, the
+    unsolved trials counted at the right.  Returns (figure, data columns: one row per solved trial)."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(8.0, 0.9 + 0.55 * max(len(items), 1)))
+    if not items:  # e.g. a tiny build without reference runs: say so rather than fail the page
+        ax.text(0.5, 0.5, "no row with a published number of training sequences was run", ha="center",
+                va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig, {"experiment": [], "run": [], "trial_ratio": []}
+    ax.axvspan(0.5, 2.0, color="#d8f0d8", zorder=0)
+    ax.axvline(1.0, color="#174d17", lw=1)
+    data = {"experiment": [], "run": [], "trial_ratio": []}
+    for y, it in enumerate(items):
+        ax.plot(it["ratios"], [y] * len(it["ratios"]), "o", ms=4, color=ARCH_COLOURS["vanilla"], alpha=0.8)
+        if it["unsolved"]:
+            ax.annotate(f"{it['unsolved']}/{it['trials']} unsolved", (1.01, y), xycoords=("axes fraction", "data"),
+                        va="center", fontsize=8)
+        for r in it["ratios"]:
+            data["experiment"].append(it["experiment"])
+            data["run"].append(it["run"])
+            data["trial_ratio"].append(r)
+    ax.set_yticks(range(len(items)))
+    ax.set_yticklabels([f"{it['experiment']}\n{it['run']}" for it in items], fontsize=8)
+    ax.set_ylim(len(items) - 0.5, -0.5)
+    ax.set_xscale("log")
+    from matplotlib.ticker import FixedLocator, NullFormatter
+    seen = [r for it in items for r in it["ratios"]] or [1.0]
+    ticks = [t for t in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20) if min(seen) / 2.5 <= t <= max(seen) * 2.5]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.set_xticklabels([f"{t:g}×" for t in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlim(min(min(seen), 0.5) / 1.5, max(max(seen), 2.0) * 1.5)
+    ax.set_xlabel("training sequences to solution ÷ the paper's mean")
+    ax.grid(axis="x", which="major", alpha=0.3)
+    if not data["trial_ratio"]:  # nothing solved: the CSV still says which rows were shown
+        data = {"experiment": [it["experiment"] for it in items], "run": [it["run"] for it in items],
+                "trial_ratio": [float("nan")] * len(items)}
+    return fig, data
