@@ -75,7 +75,9 @@ def _record(statuses, sequences, wrong):
 
 @pytest.mark.parametrize("statuses,sequences,wrong,expected", [
     (["solved"] * 3, [100, 140, 180], [1, 2, 3], "reproduced"),   # mean 140 <= 2 x 100, wrong 2 <= 3
-    (["solved"] * 3, [100, 240, 290], [0, 0, 0], "slower"),       # mean 210 > 200
+    (["solved"] * 3, [100, 240, 290], [0, 0, 0], "slower"),       # median 240 > 2 x 100
+    (["solved"] * 3, [20, 30, 45], [0, 0, 0], "faster"),          # median 30 < 100 / 2
+    (["solved"] * 3, [110, 150, 190], [0, 0, 0], "within 2×"),    # median within 2x, but 100 < our fastest
     (["solved"] * 3, [100, 100, 100], [5, 5, 5], "more test errors"),
     (["solved", "budget", "solved"], [100, None, 100], [0, 9, 0], "partly"),
     (["budget", "diverged"], [None, None], [900, 2560], "not reproduced"),
@@ -83,6 +85,7 @@ def _record(statuses, sequences, wrong):
 def test_verdicts(statuses, sequences, wrong, expected):
     s = report.summarise(_record(statuses, sequences, wrong))
     assert report.verdict(s, {"sequences": 100, "wrong": 1}) == expected
+    assert expected in report.VERDICTS
     assert report.verdict(s, {}) == "no paper row"
 
 
@@ -170,3 +173,15 @@ def test_bad_weight_growth_jobs_are_refused():
                          (dict(names=()), "names"), (dict(arch="lstm"), "unknown architecture")):
         with pytest.raises(ValueError, match=message):
             check_jobs([hs97.WeightGrowthJob(**{**job.__dict__, **bad})])
+
+
+def test_rescore_recomputes_a_results_files_verdicts_under_todays_rules():
+    from lstmlib.papers.hochreiter1997.protocols import PROTOCOLS
+    paper = PROTOCOLS["3a_T100_N3"].paper["sequences"]
+    record = {**_record(["solved"] * 3, [paper // 5] * 3, [0, 0, 0]), "protocol": "3a_T100_N3",
+              "job": "3a_T100_N3/vanilla"}
+    title = PROTOCOLS["3a_T100_N3"].title
+    doc = {"records": [record, {**record, "arch": "rnn"}], "summary": {"scorecard": [
+        {"experiment": title, "model": "LSTM 1997", "verdict": "reproduced"},   # written under the old rule
+        {"experiment": PROTOCOLS["4_T100"].title, "model": "LSTM 1997", "verdict": "not run"}]}}
+    assert [r["verdict"] for r in report.rescore(doc)] == ["faster", "not run"]

@@ -86,9 +86,10 @@ def test_every_papers_verdicts_have_a_valid_kind():
 
 
 def test_the_1997_verdicts_are_all_defined():
-    base = {"solved": 3, "trials": 3, "test_n": 2560, "wrong_mean_solved": 1.0, "seq_mean": 100.0}
-    cases = [base, {**base, "seq_mean": 1e6}, {**base, "wrong_mean_solved": 99.0}, {**base, "solved": 1},
-             {**base, "solved": 0}]
+    base = {"solved": 3, "trials": 3, "test_n": 2560, "wrong_mean_solved": 1.0, "seq_median": 100.0,
+            "seq_min": 80, "seq_max": 120}
+    cases = [base, {**base, "seq_median": 1e6}, {**base, "seq_median": 10.0}, {**base, "seq_min": 110},
+             {**base, "wrong_mean_solved": 99.0}, {**base, "solved": 1}, {**base, "solved": 0}]
     got = {h97.verdict(s, {"sequences": 100, "wrong": 1}) for s in cases} | {h97.verdict(base, {})}
     assert got == set(h97.VERDICTS)  # every branch is reached and defined
 
@@ -139,3 +140,21 @@ def test_each_chapter_opens_with_its_papers_claim():
         assert papers.key_results(chapter, [r]).startswith(f"- **The paper:** {module.CLAIM}\n")
     with pytest.raises(ValueError, match="unknown chapter 'np'"):
         papers.key_results("np", [])
+
+
+def test_collect_recomputes_verdicts_and_keeps_the_written_one(tmp_path):
+    (tmp_path / "build").mkdir()
+    write_results(tmp_path / "build", "c", parameters={}, records=[], seed=0, wall_time=1.0,
+                  summary={"scorecard": [row("reproduced"), row("partly", experiment="E2")]})
+    rows = sc.collect(tmp_path / "build", rescore=lambda doc: [{**r, "verdict": "partly"}
+                                                                for r in doc["summary"]["scorecard"]])
+    assert [(r["verdict"], r.get("verdict_as_run")) for r in rows] == [("partly", "reproduced"), ("partly", None)]
+    assert "verdict when it ran: reproduced (older rules)" in sc.table_html(sc.merge(rows), GLOSSARY)
+    with pytest.raises(ValueError, match="number of rows"):
+        sc.collect(tmp_path / "build", rescore=lambda doc: [])
+
+
+def test_papers_rescore_dispatches_by_chapter():
+    from lstmlib import papers
+    doc = {"chapter": "elsewhere", "summary": {"scorecard": [row("partly")]}}
+    assert papers.rescore(doc) == [row("partly")]  # no paper package: the rows as written

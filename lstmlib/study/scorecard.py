@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 
-from .results import resolve_path, scorecard
+from .results import read_results, resolve_path
 
 #: How a verdict counts, in the order of the counts line: the chip colour of each kind.
 KINDS = {"reproduced": "the paper's claim or number holds in our runs",
@@ -43,14 +43,32 @@ COMMON_VERDICTS = {"not run": ("open", "the row exists but this run did not trai
 _KEY = ("chapter", "experiment", "model")
 
 
-def collect(results_dir, reference_dir=None) -> list[dict]:
+def collect(results_dir, reference_dir=None, rescore=None) -> list[dict]:
     """The rows of this build's results files (``run``: "this build") and of every folder of
     ``reference_dir`` (``run``: the folder's name; only the rows it ran: a reference run trains a few
-    rows at the papers' protocols), each folder resolved against the project root."""
-    rows = [{**r, "run": "this build"} for r in scorecard(resolve_path(results_dir))]
+    rows at the papers' protocols), each folder resolved against the project root, with each file's
+    commit and date.  ``rescore``: a function ``doc -> rows`` that recomputes a results file's rows
+    under today's verdict rules (:func:`lstmlib.papers.rescore`); a row whose verdict changed keeps
+    the file's own under ``verdict_as_run``.  None: every file's rows as written."""
+    rows = _rows_of(resolve_path(results_dir), "this build", rescore, keep_not_run=True)
     for run, folder in reference_folders(reference_dir):
-        rows += [{**r, "run": run} for r in scorecard(folder) if r["verdict"] != "not run"]
+        rows += _rows_of(folder, run, rescore, keep_not_run=False)
     return rows
+
+
+def _rows_of(folder, run, rescore, keep_not_run) -> list[dict]:
+    out = []
+    for doc in read_results(folder):
+        written = doc.get("summary", {}).get("scorecard", [])
+        rows = rescore(doc) if rescore is not None else written
+        if len(rows) != len(written):
+            raise ValueError(f"rescoring {doc.get('chapter')!r} changed its number of rows")
+        prov = doc["provenance"]
+        for row, old in zip(rows, written):
+            if keep_not_run or row["verdict"] != "not run":
+                extra = {"verdict_as_run": old["verdict"]} if old["verdict"] != row["verdict"] else {}
+                out.append({**row, **extra, "commit": prov["commit"][:12], "date": prov["date"], "run": run})
+    return out
 
 
 def reference_folders(reference_dir) -> list[tuple]:
@@ -135,6 +153,8 @@ def _run_text(row) -> str:
     run = str(row.get("run", ""))
     where = "this build" if run == "this build" else f"reference run <code>{html.escape(run)}</code>"
     facts = [f"{k}: {html.escape(str(row[k]))}" for k in ("protocol", "scale", "commit", "date") if row.get(k)]
+    if row.get("verdict_as_run"):
+        facts.append(f"verdict when it ran: {html.escape(row['verdict_as_run'])} (older rules)")
     return f"{where}; " + "; ".join(facts)
 
 

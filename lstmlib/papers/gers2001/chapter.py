@@ -111,6 +111,19 @@ def claim_verdict(summary, train_max, factor=FACTOR) -> str:
     return "not reproduced"
 
 
+def rescore(doc) -> list[dict]:
+    """The scorecard rows of a results file of this chapter (``doc``, e.g. a reference run written under
+    older rules) with each verdict recomputed from its records by today's :func:`scorecard_rows` (the
+    Greff variants and the learning-rule runs have no rows)."""
+    from .protocols import PROTOCOLS
+    records = [r for r in doc["records"] if r["protocol"] in PROTOCOLS]
+    summaries = [summarise(r) for r in records]
+    protocols = {k: PROTOCOLS[k] for k in dict.fromkeys(r["protocol"] for r in records)}
+    fresh = {(r["experiment"], r["model"]): r["verdict"] for r in scorecard_rows(summaries, protocols, "")}
+    return [{**row, "verdict": fresh.get((row["experiment"], row["model"]), row["verdict"])}
+            for row in doc.get("summary", {}).get("scorecard", [])]
+
+
 def ours_text(summary, protocol) -> str:
     """One job's result in the scorecard's words: trials that learned the training set, the median and
     best generalisation, and how many trials reach the scan's end."""

@@ -64,10 +64,16 @@ FACTOR = 2.0
 #: The chapter's verdicts: label -> (kind, definition), as :func:`verdict` decides them (the scorecard
 #: page defines them from here; kinds as in :data:`lstmlib.study.scorecard.KINDS`).
 VERDICTS = {
-    "reproduced": ("reproduced", f"every trial met the paper's stopping rule, the mean number of training "
-                   f"sequences is within {FACTOR:g}× of the paper's mean, and the solved trials got at most "
+    "reproduced": ("reproduced", "every trial met the paper's stopping rule, our median trial needed within "
+                   f"{FACTOR:g}× of the paper's mean number of training sequences and the paper's mean lies within "
+                   "our trials' range (fastest to slowest), and the solved trials got at most "
                    f"max(3, {FACTOR:g} × the paper's) test sequences wrong on average"),
-    "slower": ("partial", f"as reproduced, but more than {FACTOR:g}× the paper's mean number of sequences"),
+    f"within {FACTOR:g}×": ("partial", f"as reproduced, but the paper's mean lies outside our trials' range; our "
+                            f"median trial is within {FACTOR:g}× of it"),
+    "faster": ("partial", f"every trial met the stopping rule, but our median trial needed less than 1/{FACTOR:g} "
+               "of the paper's mean number of sequences"),
+    "slower": ("partial", f"every trial met the stopping rule, but our median trial needed more than {FACTOR:g}× "
+               "the paper's mean number of sequences"),
     "more test errors": ("partial", "every trial met the stopping rule, but more wrong test sequences than "
                          "that bound"),
     "partly": ("partial", "some trials met the stopping rule within the budget, not all"),
@@ -77,14 +83,15 @@ VERDICTS = {
 
 
 def verdict(summary, paper, factor=FACTOR) -> str:
-    """Our LSTM result against the paper's row.
+    """Our LSTM result against the paper's row, judged on the distribution over trials (the labels and
+    their definitions: :data:`VERDICTS`).
 
-    * ``reproduced``: every trial met the stopping rule, the mean number of sequences is within
-      ``factor`` of the paper's mean, and the mean number of wrong test sequences over solved trials is
-      at most ``max(3, factor * paper's)``;
-    * ``slower``: every trial solved, test errors as above, but more than ``factor`` times the sequences;
-    * ``more test errors``: every trial solved but the test errors exceed the bound;
-    * ``partly``: some trials solved; ``not reproduced``: none; ``no paper row``: nothing to compare.
+    * ``no paper row``: nothing to compare; ``not reproduced``: no trial solved; ``partly``: some;
+    * every trial solved: ``more test errors`` if the mean number of wrong test sequences over solved
+      trials exceeds ``max(3, factor * paper's)``; else, by our *median* trial, ``slower`` (more than
+      ``factor`` times the paper's mean number of sequences) or ``faster`` (less than 1/``factor``);
+      else ``reproduced`` if the paper's mean lies within our trials' range [fastest, slowest], and
+      ``within <factor>×`` if it does not.
     """
     if not paper or paper.get("sequences") is None:
         return "no paper row"
@@ -95,9 +102,29 @@ def verdict(summary, paper, factor=FACTOR) -> str:
     bound = max(3.0, factor * (paper_wrong(paper, summary["test_n"]) or 0.0))
     if summary["wrong_mean_solved"] > bound:
         return "more test errors"
-    if summary["seq_mean"] > factor * paper["sequences"]:
+    mean = paper["sequences"]
+    if summary["seq_median"] > factor * mean:
         return "slower"
-    return "reproduced"
+    if summary["seq_median"] < mean / factor:
+        return "faster"
+    if summary["seq_min"] <= mean <= summary["seq_max"]:
+        return "reproduced"
+    return f"within {factor:g}×"
+
+
+def rescore(doc) -> list[dict]:
+    """The scorecard rows of a results file of this chapter (``doc``, e.g. a reference run written under
+    older rules) with each verdict recomputed from its records by today's :func:`verdict`; rows whose
+    protocol is not one of :data:`~.protocols.PROTOCOLS` (a custom length) keep theirs."""
+    runs = {PROTOCOLS[r["protocol"]].title: r for r in doc["records"]
+            if r.get("arch") == "vanilla" and r.get("protocol") in PROTOCOLS}
+    rows = []
+    for row in doc.get("summary", {}).get("scorecard", []):
+        record = runs.get(row["experiment"]) if row["verdict"] != "not run" else None
+        if record is not None:
+            row = {**row, "verdict": verdict(summarise(record), PROTOCOLS[record["protocol"]].paper)}
+        rows.append(row)
+    return rows
 
 
 def paper_text(protocol) -> str:
