@@ -31,14 +31,20 @@ GATE_ROWS = ("input_gate", "forget_gate", "output_gate")
 class Layout:
     """Sizes, row/column offsets and masks of one network (identical for all its trials)."""
 
+    #: The architecture: which gates, peepholes, squashing and recurrence (one of the presets or a variant).
     spec: ArchSpec
+    #: Input units, output units, memory blocks and cells per block (all positive).
     n_inputs: int
     n_outputs: int
     n_blocks: int
     cells_per_block: int
+    #: What the output layer reads: the cell outputs, or the cell outputs and the inputs (``OUTPUT_SOURCES``).
     output_from: str = "cells"
+    #: Which kinds of unit have a bias weight (a subset of ``BIASABLE``).
     biased: tuple = BIASABLE
+    #: Derived: the rows of the hidden weight matrix per unit kind (``"cell"`` and each gate present).
     rows: dict = field(init=False)
+    #: Derived: the columns of the sources vector u(t) per source kind.
     sources: dict = field(init=False)
 
     def __post_init__(self):
