@@ -1,10 +1,12 @@
 """The reproduction scorecard as a reader meets it: one row per (chapter, experiment, model), the best
 evidence shown and the other runs a click away, verdict counts on top, every verdict and tag defined.
 
-Rows come from the results files (:func:`lstmlib.study.results.scorecard`): this build's and those of
-the reference runs at the papers' full protocols.  :func:`merge` keeps, per row, the run closest to
-the paper's protocol (:func:`evidence_rank`); :func:`page_html` renders the merged rows with their
-verdicts as coloured chips.  What a verdict means is each paper's business (its package defines its
+Rows come from the results files (:func:`collect`): this build's and those of the reference runs at
+the papers' full protocols, each file's verdicts recomputed under today's rules when a ``rescore``
+function is given.  :func:`merge` keeps, per row, the run closest to the paper's protocol
+(:func:`evidence_rank`); :func:`counts_line` and :func:`table_html` render the merged rows with their
+verdicts as coloured chips, :func:`glossary_html` the definitions, :func:`key_results` a chapter's
+key-results box.  What a verdict means is each paper's business (its package defines its
 labels in ``chapter.VERDICTS``, and the same word may mean different rules in two chapters); this
 module only needs each label's kind (:data:`KINDS`) and definition, which the scorecard page passes in
 as a *glossary*: ``{chapter: {verdict: (kind, definition)}}``, with the labels every chapter shares
@@ -24,7 +26,7 @@ KINDS = {"reproduced": "the paper's claim or number holds in our runs",
          "failed": "it does not hold in our runs (at the budget run)",
          "open": "nothing to compare yet (not run, no published number, or not attempted)"}
 
-#: The tags of published numbers and claims (``../shared/reference/experiments.md``'s scheme).
+#: The tags of published numbers and claims, as the protocol tables of ``lstmlib.papers`` use them.
 SOURCE_TAGS = {
     "verified": "read in the paper's own text or tables",
     "P": "read in the paper's own text (primary source)",
