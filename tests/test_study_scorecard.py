@@ -158,3 +158,10 @@ def test_papers_rescore_dispatches_by_chapter():
     from lstmlib import papers
     doc = {"chapter": "elsewhere", "summary": {"scorecard": [row("partly")]}}
     assert papers.rescore(doc) == [row("partly")]  # no paper package: the rows as written
+
+
+def test_every_chapter_has_a_title_a_claim_and_verdicts():
+    from lstmlib import papers
+    assert set(papers.CHAPTERS) == set(papers.CHAPTER_TITLES)
+    for name, package in papers.CHAPTERS.items():
+        assert package.chapter.CLAIM and papers.glossary()[name] is package.chapter.VERDICTS

@@ -5,8 +5,11 @@ else in the library imports from here."""
 
 from . import gers2001, gers2002, hochreiter1997
 
-__all__ = ["CHAPTER_TITLES", "NOT_ATTEMPTED", "gers2001", "gers2002", "glossary", "hochreiter1997", "key_results",
-           "paper_ratio_items", "rescore"]
+__all__ = ["CHAPTERS", "CHAPTER_TITLES", "NOT_ATTEMPTED", "gers2001", "gers2002", "glossary", "hochreiter1997",
+           "key_results", "paper_ratio_items", "rescore"]
+
+#: Each chapter's name in the results files, with its paper's package.
+CHAPTERS = {"noisy_recall": hochreiter1997, "languages": gers2001, "timing": gers2002}
 
 #: Each chapter's name in the results files, with the title the scorecard shows for it.
 CHAPTER_TITLES = {"noisy_recall": "Noisy recall (Hochreiter & Schmidhuber 1997, Exp. 3-5)",
@@ -29,8 +32,7 @@ def glossary() -> dict:
     """What every verdict of every chapter means, for the scorecard page: ``{chapter: {verdict: (kind,
     definition)}}`` from each paper's ``chapter.VERDICTS``, the labels all chapters share under ``"*"``."""
     from ..study.scorecard import COMMON_VERDICTS
-    return {"noisy_recall": hochreiter1997.chapter.VERDICTS, "languages": gers2001.chapter.VERDICTS,
-            "timing": gers2002.chapter.VERDICTS, "*": COMMON_VERDICTS}
+    return {**{name: package.chapter.VERDICTS for name, package in CHAPTERS.items()}, "*": COMMON_VERDICTS}
 
 
 def key_results(chapter: str, rows) -> str:
@@ -38,10 +40,9 @@ def key_results(chapter: str, rows) -> str:
     rows: its paper's claim (``chapter.CLAIM``), what ran and the verdicts
     (:func:`lstmlib.study.scorecard.key_results`)."""
     from ..study.scorecard import key_results as box
-    modules = {"noisy_recall": hochreiter1997, "languages": gers2001, "timing": gers2002}
-    if chapter not in modules:
-        raise ValueError(f"unknown chapter {chapter!r}; valid: {list(modules)}")
-    return box(rows, glossary(), modules[chapter].chapter.CLAIM)
+    if chapter not in CHAPTERS:
+        raise ValueError(f"unknown chapter {chapter!r}; valid: {list(CHAPTERS)}")
+    return box(rows, glossary(), CHAPTERS[chapter].chapter.CLAIM)
 
 
 def paper_ratio_items(results_dir, reference_dir=None) -> list[dict]:
@@ -63,8 +64,7 @@ def rescore(doc) -> list[dict]:
     """A results file's scorecard rows with every verdict recomputed from its records under today's
     rules (each paper's ``chapter.rescore``), so that the scorecard judges old reference runs and this
     build alike; a chapter without a paper package here keeps its rows as written."""
-    modules = {"noisy_recall": hochreiter1997, "languages": gers2001, "timing": gers2002}
-    module = modules.get(doc.get("chapter"))
-    if module is None:
+    package = CHAPTERS.get(doc.get("chapter"))
+    if package is None:
         return doc.get("summary", {}).get("scorecard", [])
-    return module.chapter.rescore(doc)
+    return package.chapter.rescore(doc)

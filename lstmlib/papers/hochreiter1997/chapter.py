@@ -468,8 +468,6 @@ def lag_text(growth_records) -> str:
             "cell input, marker → input gate) are: " + "; ".join(parts) + ".")
 
 
-
-
 def paper_ratios(records, run="this build") -> list[dict]:
     """For each 1997-LSTM job (``records`` of a results file) on a row with a published mean number of
     training sequences: every solved trial's sequences to solution as a ratio to the paper's mean, and
