@@ -314,3 +314,41 @@ def test_figures_return_their_data(trained):
     assert {len(v) for v in data.values()} == {length} and {"state_cell0", "state_cell1", "output_T"} <= set(data)
     assert data["read"][:2] == ["S", "a"]
     plt.close(fig)
+
+
+# ---------------------------------------------------------------- against the paper's explanation
+
+def test_contrast_text_sets_the_1997_lstm_beside_the_peephole_lstm_in_both_runs():
+    here = [summary("anbncn", "vanilla", 29.5, 241), summary("anbncn", "peephole", 17.0, 148)]
+    there = [summary("anbncn", "vanilla", 14.0, 89, trials=30), summary("anbncn", "peephole", 53.5, 1000, trials=30)]
+    text = chapter.contrast_text(here, there, "run B")
+    assert text == ("On aⁿbⁿcⁿ, in this build (10 trials each) the 1997 LSTM generalises further than the peephole "
+                    "LSTM: all n ≤ N accepted up to N = 29.5 (best 241) against 17 (best 148); in run B (30 trials "
+                    "each) the 1997 LSTM generalises less far than the peephole LSTM: all n ≤ N accepted up to N = "
+                    "14 (best 89) against 53.5 (best 1,000).")
+    assert chapter.contrast_text(here) == text.split(";")[0] + "."  # without a second run: this build alone
+    assert chapter.contrast_text([]) == "(The 1997 LSTM and the peephole LSTM did not both run on aⁿbⁿcⁿ.)"
+
+
+def test_gates_text_groups_the_cells_by_forget_gate_and_peepholes():
+    pool = [summary("anbn", "vanilla", 869.0, 1000), summary("anbn", "nfg", 999.5, 1000),
+            summary("anbn", "forget", 21.5, 908), summary("anbn", "np", 16.0, 20),
+            summary("anbn", "peephole", 1000.0, 1000)]
+    assert chapter.gates_text(pool) == (
+        "Median generalisation on aⁿbⁿ by the cell's parts: no forget gate, no peepholes: LSTM 1997 869 (best 1,000); "
+        "no forget gate, peepholes: NFG 999.5 (best 1,000); forget gate, no peepholes: forget-gate LSTM 21.5 "
+        "(best 908), NP 16 (best 20); forget gate and peepholes: peephole LSTM 1000 (best 1,000).")
+    assert chapter.gates_text([]) == "(No LSTM ran on aⁿbⁿ.)"
+
+
+def test_compared_run_reads_a_results_folder_or_refuses_it(tmp_path):
+    from lstmlib.study.results import write_results
+    rec = record("anbn", "peephole", [trial(0, 50, sequences=1000, up_to_at_solution=50), trial(1, 30)])
+    write_results(tmp_path, "languages", parameters={"scale": "full"}, records=[rec], summary={}, seed=0,
+                  wall_time=1.0)
+    name, summaries = chapter.compared_run(tmp_path)
+    assert name.startswith(f"the reference run {tmp_path.name} (scale 'full', commit ")
+    assert summaries[0]["up_to_median"] == 40.0
+    assert chapter.compared_run(None) == (None, None)
+    with pytest.raises(ValueError, match="no languages results file"):
+        chapter.compared_run(tmp_path / "missing")

@@ -85,14 +85,16 @@ def test_protocol_rows_list_every_protocol_the_jobs_run():
 
 def test_results_rows_format_the_summary_numbers():
     rows = gers2002.chapter.results_rows([summary("gts_F10", "nfg", 2, diverged=1, streams_median=12345.0),
-                                          summary("gts_F10", "rnn", 0, test_rmse_median=None)])
+                                          summary("gts_F10", "rnn", 0, test_rmse_median=None)], P)
     assert rows[0]["architecture"] == "peephole LSTM, no forget gate"
     assert rows[0]["solved"] == "2/10 (1 diverged)" and rows[0]["streams to solve (median)"] == "12,345"
     assert rows[0]["final test: correct events, median (best)"] == "7 (1000)"
     assert rows[0]["final test RMSE (median)"] == "0.250" and rows[0]["budget"] == "40,000"
     assert rows[1]["solved"] == "0/10" and rows[1]["streams to solve (median)"] == "–"
     assert rows[1]["final test RMSE (median)"] == "–"
-    assert "12,345" in gers2002.results_table([summary("gts_F10", "nfg", 2, streams_median=12345.0)])
+    # the trivial predictor beside them: for GTS the best constant is the spikes' rate 1/F, no event right
+    assert rows[0]["best constant output"] == "y = 0.1: 0 events, RMSE 0.300"
+    assert "12,345" in gers2002.results_table([summary("gts_F10", "nfg", 2, streams_median=12345.0)], P)
 
 
 def test_rule_check_rows_put_the_run_rule_first():
@@ -119,7 +121,13 @@ def test_sentences_carry_the_numbers_of_their_summaries():
     pool = [summary("msd_F10_I0-1", "peephole", 7, streams_median=1234.0), summary("msd_F10_I0-1", "forget", 0),
             summary("msd_F10_I0-1", "rnn", 0, trials=3), summary("gts_F10", "nfg", 1, streams_median=9.0)]
     text = gers2002.sentences(pool, protocols, wall_time=90.0, workers=2)
-    assert list(text) == ["timing_rows", "timing_peep", "timing_fg", "timing_wall"]
+    assert list(text) == ["timing_rows", "timing_chance", "timing_peep", "timing_fg", "timing_wall"]
+    level = gers2002.chapter.baseline(P["msd_F10_I0-1"])  # right about half the time: a run of 0 or 1 events
+    assert level["events_median"] <= 1 and level["rmse_median"] == pytest.approx(0.5, abs=0.02)
+    assert text["timing_chance"] == (
+        "The peephole LSTM's final test against the best constant output: MSD, F = 10, I ∈ {0, 1} (continual): "
+        f"median 7 events, RMSE 0.250, better than the constant {level['constant']:.3g} "
+        f"({level['events_median']:g} events, RMSE {level['rmse_median']:.3f}).")
     assert text["timing_rows"] == (
         "MSD, F = 10, I ∈ {0, 1} (continual): solved by plain RNN 0/3, forget-gate LSTM 0/10, "
         "peephole LSTM 7/10 (median 1,234 streams). "
@@ -130,6 +138,16 @@ def test_sentences_carry_the_numbers_of_their_summaries():
     assert text["timing_wall"] == "1.5 minutes on 2 worker(s)"
     assert gers2002.chapter.row_sentence([], P["gts_F10"]) == "(gts_F10 was not run.)"
     assert gers2002.chapter.ablation_sentence(pool, P["gts_F10"], "peephole", "nfg", "x") is None
+
+
+def test_chance_sentence_says_when_the_median_trial_is_no_better_than_a_constant():
+    protocols = {"gts_F10": P["gts_F10"]}
+    stuck = summary("gts_F10", "peephole", 0, test_events_median=0.0, test_rmse_median=0.316)
+    assert gers2002.chapter.chance_sentence([stuck], protocols).endswith(
+        "GTS, F = 10: median 0 events, RMSE 0.316, no better than the constant 0.1 (0 events, RMSE 0.300).")
+    diverged = {**stuck, "test_rmse_median": None}
+    assert "no RMSE (diverged), no better than" in gers2002.chapter.chance_sentence([diverged], protocols)
+    assert gers2002.chapter.chance_sentence([], protocols) == "(The peephole LSTM was not run.)"
 
 
 def test_rule_check_sentence():
@@ -162,7 +180,15 @@ def test_claim_verdict_existence_claims_and_rows_without_claim():
     assert gers2002.claim_verdict(P["gts_F10"], {"peephole": summary("gts_F10", "peephole", 5)}) == "reproduced"
     assert gers2002.claim_verdict(P["gts_F10"], {"peephole": summary("gts_F10", "peephole", 1)}) == "partly"
     assert gers2002.claim_verdict(P["gts_F10"], {"peephole": summary("gts_F10", "peephole", 0)}) == \
-        "not reproduced at this budget"
+        "not reproduced at this budget"  # 7 successive correct events: more than the best constant's 0
+    # no trial solved and the median trial no better than a constant output (GTS: 0 events; outputting 0
+    # everywhere scores RMSE sqrt(0.1) = 0.316 > the best constant's 0.300)
+    at_chance = summary("gts_F10", "peephole", 0, test_events_median=0.0, test_rmse_median=0.316)
+    assert gers2002.claim_verdict(P["gts_F10"], {"peephole": at_chance}) == "at chance"
+    assert gers2002.claim_verdict(P["gts_F10"], {"peephole": {**at_chance, "test_rmse_median": 0.29}}) == \
+        "not reproduced at this budget"  # a smaller RMSE than any constant: it learned something
+    assert gers2002.claim_verdict(P["gts_F10"], {"peephole": {**at_chance, "test_rmse_median": None}}) == "at chance"
+    assert gers2002.claim_verdict(P["gts_F10"], {"peephole": {**at_chance, "solved": 1}}) == "partly"
     assert gers2002.claim_verdict(P["gts_F25"], {"peephole": summary("gts_F25", "peephole", 1)}) == "no paper claim"
 
 
@@ -174,7 +200,9 @@ def test_scorecard_rows_one_per_row_with_a_peephole_lstm():
     assert len(rows) == 1
     row = rows[0]
     assert row["experiment"] == "GTS, F = 10" and row["verdict"] == "reproduced" and row["chapter"] == "timing"
-    assert row["ours"] == "peephole LSTM 6/10 solved (median 2,500 streams); plain RNN 0/10 solved"
+    assert row["ours"] == ("peephole LSTM 6/10 solved (median 2,500 streams); plain RNN 0/10 solved; peephole LSTM "
+                           "final test: median 7 successive correct events, RMSE 0.250 (best constant output y = 0.1: "
+                           "0 events, RMSE 0.300)")
     assert row["protocol"] == f"{P['gts_F10'].rule()}; at most 40,000 training streams"
     assert row["paper"].endswith("(numbers unverified [U])") and row["scale"] == "default, rule fast"
 
@@ -218,6 +246,8 @@ def test_trace_figure_runs_the_best_trial_on_the_seeded_stream():
     assert len(data["t"]) == n and "forget_gate_block0" in data
     assert caption.startswith("The best peephole LSTM trial on GTS, F = 10 (trial 1: solved, 1000 successive")
     assert "fresh stream of 5 events" in caption
+    states = np.concatenate([v for k, v in data.items() if k.startswith("state_cell")])
+    assert caption.endswith(f"The cell states range from {states.min():.3g} to {states.max():.3g}.")
 
 
 def test_trace_figure_stands_in_for_a_row_not_run():

@@ -2,6 +2,8 @@
 the weight-growth series and the figures, on small hand-made records, summaries and untrained nets."""
 
 import numpy as np
+import re
+
 import pytest
 
 from lstmlib.papers import hochreiter1997 as hs97
@@ -20,10 +22,10 @@ def summary(protocol="4_T100", arch="vanilla", solved=10, trials=10, **changes):
          "budget": 300_000, "solved": solved, "diverged": 0, "seq_mean": 100_000.0, "seq_median": 90_000.0,
          "seq_min": 50_000, "seq_max": 200_000, "st1_mean": None, "st1_reached": 0, "test_n": 2560,
          "wrong_mean": 1.5, "wrong_max": 4, "wrong_mean_solved": 1.25, "wrong_max_solved": 3,
-         "mean_abs_error": 0.0123}
+         "mean_abs_error": 0.0123, "wrong_median": 1.0, "mae_median": 0.012}
     if not solved:
         s.update(seq_mean=None, seq_median=None, seq_min=None, seq_max=None, wrong_mean_solved=None,
-                 wrong_max_solved=None, wrong_mean=2180.4)
+                 wrong_max_solved=None, wrong_mean=2180.4, wrong_median=2180.0, mae_median=0.2)
     return {**s, **changes}
 
 
@@ -95,6 +97,10 @@ def test_results_rows_format_the_summary():
     assert (r["ST1 (mean)"], r["wrong of 2560: mean (max)"], r["mean |error|"]) == ("–", "1.5 (4)", "0.0123")
     assert (r["paper (LSTM 1997)"], r["budget"]) == ("74,000 seq., 1 wrong (verified)", "300,000")
     assert (rows[1]["solved"], rows[1]["median [min, max]"], rows[1]["paper (LSTM 1997)"]) == ("0/10", "–", "–")
+    # the chance level beside them: a constant near 0.5 gets about 5 in 6 adding sequences wrong
+    constant, wrong, error = re.fullmatch(r"y = ([0-9.]+): ([0-9,]+) wrong, \|error\| ([0-9.]+)",
+                                          r["best constant output"]).groups()
+    assert abs(float(constant) - 0.5) < 0.05 and 2000 < int(wrong.replace(",", "")) < 2300 and float(error) > 0.1
     with pytest.raises(KeyError):
         hs97.results_rows([summary("3a_T100_N3")], protocols)
 
@@ -177,7 +183,11 @@ def test_sentences_glue_every_family_and_say_how_to_run_the_missing_ones():
     summaries = [summary(), summary(arch="rnn", solved=0), summary("4_T100_logistic", solved=0)]
     out = hs97.sentences(summaries, protocols, all_protocols, output_ablation=True)
     assert set(out) == {f"nr_{n}_{part}" for n in hs97.FAMILY_TEXT for part in ("title", "lstm", "others")} \
-        | {"nr_ablation", "nr_rnn"}
+        | {"nr_ablation", "nr_rnn", "nr_two_unsolved", "nr_two_forget", "nr_adding_speed", "nr_constant"}
+    assert out["nr_two_unsolved"] == "(Exp. 3a was not run.)" and out["nr_two_forget"] == ""
+    assert out["nr_adding_speed"].startswith("(The 1997 LSTM, or every other LSTM, solved no adding trial")
+    assert re.fullmatch(r"on Exp\. 4 \(adding\), T = 100 the best constant output \(0\.[45]\d*\) gets 8\d% of the "
+                        r"test sequences wrong", out["nr_constant"])
     assert out["nr_adding_title"] == ADDING.title
     assert out["nr_adding_lstm"] == hs97.lstm_sentence(summaries, all_protocols, "4_T100")
     assert out["nr_real_title"] == "Exp. 3c (noisy real-valued targets)" and out["nr_real_others"] == ""
@@ -186,6 +196,34 @@ def test_sentences_glue_every_family_and_say_how_to_run_the_missing_ones():
     assert out["nr_rnn"] == "Across all 1 rows, the plain RNN met the stopping rule in 0 of 10 trials."
     off = hs97.sentences(summaries, protocols, all_protocols, output_ablation=False)
     assert off["nr_ablation"] == "(The output-unit comparison was not run.)"
+
+
+def test_unsolved_sentence_reads_the_unsolved_trials_against_the_constant_output():
+    two = hs97.PROTOCOLS["3a_T100_N3"]
+    protocols = {two.key: two}
+    level = hs97.chapter.baseline(two)
+    learning = summary(two.key, "peephole", solved=5, wrong_median=636.5, mae_median=0.17)
+    text = hs97.chapter.unsolved_sentence([learning], protocols, two.key, "peephole")
+    assert text == (f"Peephole LSTM left 5 of 10 trials of {two.title} unsolved; over all its trials the median final "
+                    f"test got 636.5 of 2560 sequences wrong, better than the best constant output "
+                    f"({level['wrong']:,} wrong).")
+    stuck = summary(two.key, "peephole", solved=0, wrong_median=1300.0, mae_median=0.5, diverged=1)
+    assert "(1 diverged)" in hs97.chapter.unsolved_sentence([stuck], protocols, two.key, "peephole")
+    assert "no better than the best constant output" in hs97.chapter.unsolved_sentence([stuck], protocols, two.key,
+                                                                                         "peephole")
+    assert hs97.chapter.unsolved_sentence([summary(two.key, "peephole")], protocols, two.key, "peephole") == ""
+    assert hs97.chapter.unsolved_sentence([], protocols, two.key, "peephole") == ""
+
+
+def test_speed_sentence_divides_the_medians_by_the_1997_lstms():
+    protocols = {"4_T100": ADDING}
+    pool = [summary(seq_median=100_000.0), summary(arch="forget", seq_median=180_000.0),
+            summary(arch="peephole", solved=0)]
+    assert hs97.chapter.speed_sentence(pool, protocols, "4_T100") == (
+        f"On {ADDING.title}, LSTM 1997 met the stopping rule after a median of 100,000 sequences (10/10 solved); "
+        "forget-gate LSTM a median of 180,000 (10/10 solved), 1.8 times as many.")
+    assert hs97.chapter.speed_sentence(pool[1:], protocols, "4_T100") == ""  # no 1997 LSTM to compare with
+    assert hs97.chapter.speed_sentence([pool[0], pool[2]], protocols, "4_T100") == ""  # nothing else solved
 
 
 # ---------------------------------------------------------------- how the 1997 LSTM adds

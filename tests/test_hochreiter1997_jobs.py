@@ -84,9 +84,21 @@ def _record(statuses, sequences, wrong):
 ])
 def test_verdicts(statuses, sequences, wrong, expected):
     s = report.summarise(_record(statuses, sequences, wrong))
-    assert report.verdict(s, {"sequences": 100, "wrong": 1}) == expected
+    assert report.verdict(s, {"sequences": 100, "wrong": 1}, CONSTANT) == expected
     assert expected in report.VERDICTS
-    assert report.verdict(s, {}) == "no paper row"
+    assert report.verdict(s, {}, CONSTANT) == "no paper row"
+
+
+#: A best-constant level for the hand-made records above (their trials' mean |error| is 0.01).
+CONSTANT = {"constant": 0.5, "wrong": 1000, "n": 2560, "mean_abs_error": 0.2}
+
+
+def test_a_run_no_better_than_a_constant_output_is_at_chance():
+    s = report.summarise(_record(["budget", "budget", "budget"], [None] * 3, [1200, 1300, 900]))
+    level = {**CONSTANT, "mean_abs_error": 0.01}  # our trials' |error| is no smaller than the constant's
+    assert report.verdict(s, {"sequences": 100, "wrong": 1}, level) == "at chance"    # median 1200 wrong >= 1000
+    assert report.verdict(s, {"sequences": 100, "wrong": 1}, {**level, "wrong": 1201}) == "not reproduced"
+    assert report.verdict(s, {"sequences": 100, "wrong": 1}, {**level, "mean_abs_error": 0.02}) == "not reproduced"
 
 
 def test_summary_numbers():

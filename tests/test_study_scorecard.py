@@ -87,10 +87,12 @@ def test_every_papers_verdicts_have_a_valid_kind():
 
 def test_the_1997_verdicts_are_all_defined():
     base = {"solved": 3, "trials": 3, "test_n": 2560, "wrong_mean_solved": 1.0, "seq_median": 100.0,
-            "seq_min": 80, "seq_max": 120}
+            "seq_min": 80, "seq_max": 120, "wrong_median": 1.0, "mae_median": 0.01}
     cases = [base, {**base, "seq_median": 1e6}, {**base, "seq_median": 10.0}, {**base, "seq_min": 110},
-             {**base, "wrong_mean_solved": 99.0}, {**base, "solved": 1}, {**base, "solved": 0}]
-    got = {h97.verdict(s, {"sequences": 100, "wrong": 1}) for s in cases} | {h97.verdict(base, {})}
+             {**base, "wrong_mean_solved": 99.0}, {**base, "solved": 1}, {**base, "solved": 0},
+             {**base, "solved": 0, "wrong_median": 1300.0, "mae_median": 0.5}]
+    level = {"constant": 0.5, "wrong": 1280, "n": 2560, "mean_abs_error": 0.5}
+    got = {h97.verdict(s, {"sequences": 100, "wrong": 1}, level) for s in cases} | {h97.verdict(base, {}, level)}
     assert got == set(h97.VERDICTS)  # every branch is reached and defined
 
 
@@ -106,11 +108,12 @@ def test_the_timing_verdicts_are_all_defined():
     P = gers2002.PROTOCOLS
     msd, gts = "msd_F10_I0-1", "gts_F10"
 
-    def s(solved):
-        return {"solved": solved, "trials": 10}
+    def s(solved, events=5.0):
+        return {"solved": solved, "trials": 10, "test_events_median": events, "test_rmse_median": 0.4}
 
     got = {g02.claim_verdict(P[msd], {"peephole": s(a), "forget": s(b)}) for a, b in ((5, 5), (9, 4), (9, 0))}
     got |= {g02.claim_verdict(P[gts], {"peephole": s(n)}) for n in (0, 1)} | {g02.claim_verdict(P[gts], {})}
+    got.add(g02.claim_verdict(P[gts], {"peephole": s(0, events=0.0)}))
     no_claim = [k for k, p in P.items() if p.paper.get("claim") is None]
     got |= {g02.claim_verdict(P[k], {"peephole": s(1)}) for k in no_claim}
     assert all(_defined(g02, v) for v in got)

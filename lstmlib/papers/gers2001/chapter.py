@@ -17,7 +17,9 @@ import time
 
 import numpy as np
 
+from ...model.spec import ARCHITECTURES
 from ...study.figures import fmt_count, html_table, label
+from ...tasks.baselines import symbol_predictor
 from ...tasks.languages import generalisation
 from .jobs import PARTS, network_for, network_from_record, networks_from_record
 
@@ -161,6 +163,27 @@ def scale_text(scale, jobs, custom) -> str:
     return f"{scale}{' (custom)' if custom else ''}: {n_trials} trials"
 
 
+# ---------------------------------------------------------------- the trivial predictor
+
+_BASELINES: dict = {}
+
+
+def baseline(protocol) -> dict:
+    """The best predictor of ``protocol``'s language that sees only the current symbol, fitted to its
+    training strings (:func:`lstmlib.tasks.baselines.symbol_predictor`): how far a network gets that
+    learned the symbols' order but cannot count (scanned up to the protocol's ``n_max``)."""
+    key = (protocol.language, protocol.train_range, protocol.n_max)
+    if key not in _BASELINES:
+        _BASELINES[key] = symbol_predictor(protocol.language, protocol.train_range, protocol.n_max)
+    return _BASELINES[key]
+
+
+def baseline_text(protocol) -> str:
+    """The two levels a result is read against: the count-free predictor's reach (:func:`baseline`) and
+    the longest training count (what memorising the training strings reaches)."""
+    return f"no count: N = {baseline(protocol)['up_to']}; memorising: N = {protocol.train_range[1]}"
+
+
 # ---------------------------------------------------------------- tables
 
 def table(rows, columns=None) -> str:
@@ -203,7 +226,8 @@ def protocol_rows(jobs) -> list:
 def results_rows(summaries, protocols) -> list:
     """The results table: per job, the trials that learned the training set (and diverged), the strings
     they needed, how many still accept it at the end, the generalisation when learned and at the end,
-    and the verdict on the claim (:func:`claim_verdict`)."""
+    the trivial predictors' reach (:func:`baseline_text`) and the verdict on the claim
+    (:func:`claim_verdict`)."""
     rows = []
     for s in summaries:
         p = protocols[s["protocol"]]
@@ -217,6 +241,7 @@ def results_rows(summaries, protocols) -> list:
                      "at the end: median": f"{s['up_to_median']:g}",
                      "[min, max]": f"[{min(s['up_to'])}, {max(s['up_to'])}]",
                      f"reach n = {s['n_max']:,}": f"{s['reach_max']}/{s['trials']}",
+                     "trivial predictors reach": baseline_text(p),
                      "generalises 10× (claim)": claim_verdict(s, p.train_range[1])})
     return rows
 
@@ -279,6 +304,72 @@ def peephole_text(summaries) -> str:
     return (f"Removing only the peepholes from Greff's cell (NP) changes the median generalisation on aⁿbⁿ from "
             f"{v_s['up_to_median']:g} (V) to {np_s['up_to_median']:g}, and the best from {v_s['up_to_best']:,} "
             f"to {np_s['up_to_best']:,}.")
+
+
+#: The cells :func:`gates_text` groups: (has a forget gate, has peepholes), read from their presets' specs.
+CELL_PARTS = {a: (ARCHITECTURES[a].forget_gate, ARCHITECTURES[a].peepholes)
+              for a in ("vanilla", "nfg", "forget", "np", "peephole", "greff_v")}
+
+
+def _median_best(s) -> str:
+    return f"{s['up_to_median']:g} (best {s['up_to_best']:,})"
+
+
+def compared_run(folder):
+    """``(name, summaries)`` of the languages results file in ``folder`` (relative to the project root),
+    the run that :func:`contrast_text` sets beside this one; ``(None, None)`` if ``folder`` is None.
+    Checked before any training: a folder without that file is refused."""
+    if folder is None:
+        return None, None
+    from ...study.results import read_results, resolve_path
+    path = resolve_path(folder)
+    docs = [d for d in read_results(path) if d.get("chapter") == "languages"] if path.is_dir() else []
+    if not docs:
+        raise ValueError(f"compare_with: no languages results file in {folder!r}; give a folder such as "
+                         "'reference_runs/gers2001_paper_scale', or None")
+    doc = docs[0]
+    scale = doc.get("parameters", {}).get("scale")
+    name = f"the reference run {path.name} (scale {scale!r}, commit {doc['provenance']['commit'][:12]})"
+    return name, [summarise(r) for r in doc["records"]]
+
+
+def contrast_text(summaries, reference=None, run="the reference run") -> str:
+    """The 1997 LSTM (neither peepholes nor a forget gate) against the peephole LSTM on aⁿbⁿcⁿ: median
+    and best generalisation in this run's ``summaries`` and, if given, in ``reference`` (summaries of
+    another run, e.g. a reference run at the paper's scale, named ``run``)."""
+    parts = []
+    for name, pool in (("this build", summaries), (run, reference or [])):
+        v, p = find(pool, "anbncn", "vanilla"), find(pool, "anbncn", "peephole")
+        if v is None or p is None:
+            continue
+        if v["up_to_median"] > p["up_to_median"]:
+            how = "further than"
+        elif v["up_to_median"] < p["up_to_median"]:
+            how = "less far than"
+        else:
+            how = "as far as"
+        parts.append(f"in {name} ({v['trials']} trials each) the 1997 LSTM generalises {how} the peephole LSTM: "
+                     f"all n ≤ N accepted up to N = {_median_best(v)} against {_median_best(p)}")
+    if not parts:
+        return "(The 1997 LSTM and the peephole LSTM did not both run on aⁿbⁿcⁿ.)"
+    text = "; ".join(parts)
+    return "On aⁿbⁿcⁿ, " + text + "."
+
+
+def gates_text(summaries) -> str:
+    """Median (best) generalisation on aⁿbⁿ of every cell that ran, grouped by whether it has a forget gate
+    and peepholes (:data:`CELL_PARTS`): the evidence on which part lets a cell count."""
+    groups = {}
+    for arch, parts in CELL_PARTS.items():
+        s = find(summaries, "anbn", arch)
+        if s is not None:
+            groups.setdefault(parts, []).append(f"{label(arch)} {_median_best(s)}")
+    if not groups:
+        return "(No LSTM ran on aⁿbⁿ.)"
+    names = {(False, False): "no forget gate, no peepholes", (False, True): "no forget gate, peepholes",
+             (True, False): "forget gate, no peepholes", (True, True): "forget gate and peepholes"}
+    return ("Median generalisation on aⁿbⁿ by the cell's parts: "
+            + "; ".join(f"{names[k]}: {', '.join(v)}" for k, v in sorted(groups.items())) + ".")
 
 
 def rules_text(rows, protocols) -> str:

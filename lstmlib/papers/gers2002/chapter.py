@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...study.figures import fmt_count, html_table
+from ...study.jobs import derive_seed
+from ...tasks.baselines import stream_constant
 from .figures import plot_not_run, plot_stream_trace
 from .jobs import RULE_CHECK_ROW, is_rule_check, network_for, network_from_record
 from .protocols import LABELS, TIMING_ARCHITECTURES
@@ -80,6 +82,36 @@ def split_rule_checks(items) -> tuple[list, list]:
             [s for s in items if is_rule_check(s["protocol"])])
 
 
+# ---------------------------------------------------------------- the trivial predictor
+
+_BASELINES: dict = {}
+
+
+def baseline(protocol) -> dict:
+    """The best constant output on ``protocol``'s task (:func:`lstmlib.tasks.baselines.stream_constant`)
+    on 10 test streams of the final test's length, of its own (seed derived from the row's key, so
+    every run and results file of the row is judged against the same level)."""
+    key = (protocol.key, protocol.task, protocol.test_events)
+    if key not in _BASELINES:
+        _BASELINES[key] = stream_constant(protocol.task, 10, protocol.test_events,
+                                          derive_seed(0, protocol.key, "constant baseline"))
+    return _BASELINES[key]
+
+
+def baseline_text(base) -> str:
+    """A :func:`baseline` in a table cell: the constant, its successive correct events (median) and RMSE."""
+    return f"y = {base['constant']:.3g}: {base['events_median']:g} events, RMSE {base['rmse_median']:.3f}"
+
+
+def beats_baseline(summary, base) -> bool:
+    """Whether the median trial does better than the best constant output in the final test: more
+    successive correct events, or a smaller RMSE (medians over trials; a diverged trial's RMSE is
+    missing and counts as no better)."""
+    rmse = summary["test_rmse_median"]
+    return summary["test_events_median"] > base["events_median"] or (rmse is not None
+                                                                     and rmse < base["rmse_median"])
+
+
 # ---------------------------------------------------------------- tables
 
 def table_html(rows) -> str:
@@ -111,9 +143,10 @@ def protocol_table(jobs) -> str:
     return table_html(protocol_rows(jobs))
 
 
-def results_rows(summaries) -> list[dict]:
+def results_rows(summaries, protocols) -> list[dict]:
     """One results row per summary: trials solved (and diverged), median streams to solve, median best
-    training run, final test (median and best correct events, median RMSE) and budget."""
+    training run, final test (median and best correct events, median RMSE), the best constant output
+    on the same test (:func:`baseline`) and budget; ``protocols``: every summary's row, by key."""
     rows = []
     for s in summaries:
         diverged = f" ({s['diverged']} diverged)" if s["diverged"] else ""
@@ -124,13 +157,15 @@ def results_rows(summaries) -> list[dict]:
                      "best training run (median)": f"{s['best_train_events_median']:g}",
                      "final test: correct events, median (best)":
                          f"{s['test_events_median']:g} ({s['test_events_best']})",
-                     "final test RMSE (median)": rmse, "budget": f"{s['budget']:,}"})
+                     "final test RMSE (median)": rmse,
+                     "best constant output": baseline_text(baseline(protocols[s["protocol"]])),
+                     "budget": f"{s['budget']:,}"})
     return rows
 
 
-def results_table(summaries) -> str:
+def results_table(summaries, protocols) -> str:
     """The results table (:func:`results_rows`) as HTML."""
-    return table_html(results_rows(summaries))
+    return table_html(results_rows(summaries, protocols))
 
 
 def rule_check_rows(summaries, check_summaries) -> list:
@@ -173,15 +208,35 @@ def ablation_sentence(summaries, protocol, a, b, what):
 
 def sentences(summaries, protocols, wall_time, workers) -> dict[str, str]:
     """The glued sentences of "Reading the numbers", by glue key: ``timing_rows`` (every row),
-    ``timing_peep`` (peepholes on/off), ``timing_fg`` (forget gate on/off) and ``timing_wall`` (the
-    run's time).  ``summaries``: the rows' summaries; ``protocols``: the rows by key."""
+    ``timing_chance`` (against the best constant output, :func:`chance_sentence`), ``timing_peep``
+    (peepholes on/off), ``timing_fg`` (forget gate on/off) and ``timing_wall`` (the run's time).
+    ``summaries``: the rows' summaries; ``protocols``: the rows by key."""
     def ablations(b, what):
         found = [t for t in (ablation_sentence(summaries, p, "peephole", b, what) for p in protocols.values()) if t]
         return ("; ".join(found) + ".") if found else "(not run)"
     return {"timing_rows": " ".join(row_sentence(summaries, p) for p in protocols.values()),
+            "timing_chance": chance_sentence(summaries, protocols),
             "timing_peep": ablations("forget", "peepholes on/off"),
             "timing_fg": ablations("nfg", "forget gate on/off"),
             "timing_wall": f"{wall_time / 60:.1f} minutes on {workers} worker(s)"}
+
+
+def chance_sentence(summaries, protocols) -> str:
+    """Per row, the peephole LSTM's median final test against the best constant output (:func:`baseline`):
+    successive correct events and RMSE, and whether it does better (:func:`beats_baseline`)."""
+    parts = []
+    for key, p in protocols.items():
+        s = summary_of(summaries, key, "peephole")
+        if s is None:
+            continue
+        base = baseline(p)
+        rmse = "no RMSE (diverged)" if s["test_rmse_median"] is None else f"RMSE {s['test_rmse_median']:.3f}"
+        verdict = "better than" if beats_baseline(s, base) else "no better than"
+        parts.append(f"{p.title}: median {s['test_events_median']:g} events, {rmse}, {verdict} the constant "
+                     f"{base['constant']:.3g} ({base['events_median']:g} events, RMSE {base['rmse_median']:.3f})")
+    if not parts:
+        return "(The peephole LSTM was not run.)"
+    return "The peephole LSTM's final test against the best constant output: " + "; ".join(parts) + "."
 
 
 def rule_check_sentence(check_summaries, protocols) -> str:
@@ -210,7 +265,10 @@ VERDICTS = {
     "partly": ("partial", "some trials solved it, but fewer than half (for \"with and without peepholes\": both "
                "architectures in at least one trial, not both in half)"),
     "not reproduced at this budget": ("failed", "no peephole LSTM trial solved it (for \"with and without "
-                                      "peepholes\": not both architectures) within the training budget run"),
+                                      "peepholes\": not both architectures) within the training budget run, "
+                                      "though the median trial does better than the best constant output"),
+    "at chance": ("failed", "no peephole LSTM trial solved it, and the median trial does no better than the best "
+                  "constant output in the final test (no more successive correct events and no smaller RMSE)"),
     "no paper claim": ("open", "the paper's readable text makes no claim for this row"),
 }
 
@@ -221,7 +279,8 @@ def claim_verdict(protocol, by_arch) -> str:
     claims (GTS, PFG, the 49/50 MSD): reproduced if at least half of the peephole LSTM trials solved the
     task, "partly" if at least one did.  "Solved with or without peepholes" (MSD, F = 10): reproduced if
     both the peephole LSTM and the LSTM without peepholes solved it in at least half of their trials,
-    "partly" if both in at least one."""
+    "partly" if both in at least one.  Where it is not even partly reproduced: "at chance" if the
+    median peephole LSTM trial does not beat the best constant output (:func:`beats_baseline`)."""
     claim = protocol.paper.get("claim")
     peep, nopeep = by_arch.get("peephole"), by_arch.get("forget")
     if claim is None:
@@ -233,10 +292,13 @@ def claim_verdict(protocol, by_arch) -> str:
             return "not run"
         if min(peep["solved"] / peep["trials"], nopeep["solved"] / nopeep["trials"]) >= 0.5:
             return "reproduced"
-        return "partly" if peep["solved"] and nopeep["solved"] else "not reproduced at this budget"
-    if peep["solved"] * 2 >= peep["trials"]:
+        if peep["solved"] and nopeep["solved"]:
+            return "partly"
+    elif peep["solved"] * 2 >= peep["trials"]:
         return "reproduced"
-    return "partly" if peep["solved"] else "not reproduced at this budget"
+    elif peep["solved"]:
+        return "partly"
+    return "not reproduced at this budget" if beats_baseline(peep, baseline(protocol)) else "at chance"
 
 
 def rescore(doc) -> list[dict]:
@@ -267,6 +329,9 @@ def scorecard_rows(summaries, protocols, scale_text, chapter="timing") -> list:
         ours = "; ".join(f"{LABELS[a]} {s['solved']}/{s['trials']} solved"
                          + (f" (median {s['streams_median']:,.0f} streams)" if s["solved"] else "")
                          for a, s in by_arch.items())
+        rmse = "–" if peep["test_rmse_median"] is None else f"{peep['test_rmse_median']:.3f}"
+        ours += (f"; peephole LSTM final test: median {peep['test_events_median']:g} successive correct events, "
+                 f"RMSE {rmse} (best constant output {baseline_text(baseline(p))})")
         rows.append({"chapter": chapter, "experiment": p.title, "model": "peephole LSTM",
                      "protocol": f"{p.rule()}; at most {peep['budget']:,} training streams",
                      "paper": p.paper.get("claim", "no claim readable") + " (numbers unverified [U])",
@@ -311,6 +376,10 @@ def trace_figure(records, protocols, key, n_events, seed):
                f"steps (bars: the tolerance).")
     fig, data = plot_stream_trace(net, s.x[0], s.target[0], s.weights[0], n, title=p.title,
                                   tolerance=p.task.tolerance)
+    states = np.concatenate([v for k, v in data.items() if k.startswith("state_cell")])
+    caption += f" The cell states range from {states.min():.3g} to {states.max():.3g}"
+    caption += (": far outside the range of the output squashing, the state has run away rather than learned "
+                "a clock." if np.abs(states).max() > 1e3 else ".")
     return fig, data, caption
 
 

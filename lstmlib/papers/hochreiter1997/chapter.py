@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...study.figures import ARCH_LABELS, fmt_count, fmt_tag, html_table, label
+from ...study.jobs import derive_seed
+from ...tasks.baselines import recall_constant
 from .jobs import ABLATION_SUFFIX, Job, network_for, network_from_record
 from .protocols import PROTOCOLS
 
@@ -42,7 +44,8 @@ def summarise(record) -> dict:
         "seq_min": int(min(solved)) if solved else None, "seq_max": int(max(solved)) if solved else None,
         "st1_mean": float(np.mean(st1)) if st1 else None, "st1_reached": len(st1),
         "test_n": trials[0]["test_n"],
-        "wrong_mean": float(wrong.mean()), "wrong_max": int(wrong.max()),
+        "wrong_mean": float(wrong.mean()), "wrong_max": int(wrong.max()), "wrong_median": float(np.median(wrong)),
+        "mae_median": float(np.median(mae)),
         "wrong_mean_solved": float(np.mean(solved_wrong)) if solved_wrong else None,
         "wrong_max_solved": int(max(solved_wrong)) if solved_wrong else None,
         "mean_abs_error": float(np.mean(mae)) if np.all(np.isfinite(mae)) else None,
@@ -61,6 +64,29 @@ def paper_wrong(paper, n=2560):
 #: How far from the paper's numbers a row still counts as reproduced (see :func:`verdict`).
 FACTOR = 2.0
 
+_BASELINES: dict = {}
+
+
+def baseline(protocol) -> dict:
+    """The best constant output on ``protocol``'s task (:func:`lstmlib.tasks.baselines.recall_constant`),
+    on 2560 test sequences of its own (seed derived from the row's key, so every run and every results
+    file of the row is judged against the same level): ``{"constant", "wrong", "n", "mean_abs_error"}``."""
+    key = (protocol.key, protocol.task)
+    if key not in _BASELINES:
+        _BASELINES[key] = recall_constant(protocol.task, 2560, derive_seed(0, protocol.key, "constant baseline"))
+    return _BASELINES[key]
+
+
+def baseline_text(base) -> str:
+    """A :func:`baseline` in a table cell: the constant, its wrong test sequences and mean |error|."""
+    return f"y = {base['constant']:.3g}: {base['wrong']:,} wrong, |error| {base['mean_abs_error']:.3f}"
+
+
+def beats_baseline(summary, base) -> bool:
+    """Whether the median trial does better than the best constant output: fewer wrong test sequences
+    or a smaller mean |error| (both medians over trials)."""
+    return summary["wrong_median"] < base["wrong"] or summary["mae_median"] < base["mean_abs_error"]
+
 #: The chapter's verdicts: label -> (kind, definition), as :func:`verdict` decides them (the scorecard
 #: page defines them from here; kinds as in :data:`lstmlib.study.scorecard.KINDS`).
 VERDICTS = {
@@ -77,16 +103,20 @@ VERDICTS = {
     "more test errors": ("partial", "every trial met the stopping rule, but more wrong test sequences than "
                          "that bound"),
     "partly": ("partial", "some trials met the stopping rule within the budget, not all"),
-    "not reproduced": ("failed", "no trial met the stopping rule within the budget"),
+    "not reproduced": ("failed", "no trial met the stopping rule within the budget (the median trial does better "
+                       "than the best constant output, but not well enough)"),
+    "at chance": ("failed", "no trial met the stopping rule, and the median trial does no better than the best "
+                  "constant output (as many wrong test sequences or more, and a mean |error| no smaller)"),
     "no paper row": ("open", "the paper publishes no number for this row (an ablation of ours)"),
 }
 
 
-def verdict(summary, paper, factor=FACTOR) -> str:
-    """Our LSTM result against the paper's row, judged on the distribution over trials (the labels and
-    their definitions: :data:`VERDICTS`).
+def verdict(summary, paper, base, factor=FACTOR) -> str:
+    """Our LSTM result against the paper's row, judged on the distribution over trials and against the
+    best constant output ``base`` (:func:`baseline`; the labels and their definitions: :data:`VERDICTS`).
 
-    * ``no paper row``: nothing to compare; ``not reproduced``: no trial solved; ``partly``: some;
+    * ``no paper row``: nothing to compare; no trial solved: ``at chance`` if the median trial does not
+      beat ``base`` (:func:`beats_baseline`), else ``not reproduced``; ``partly``: some trials solved;
     * every trial solved: ``more test errors`` if the mean number of wrong test sequences over solved
       trials exceeds ``max(3, factor * paper's)``; else, by our *median* trial, ``slower`` (more than
       ``factor`` times the paper's mean number of sequences) or ``faster`` (less than 1/``factor``);
@@ -96,7 +126,7 @@ def verdict(summary, paper, factor=FACTOR) -> str:
     if not paper or paper.get("sequences") is None:
         return "no paper row"
     if summary["solved"] == 0:
-        return "not reproduced"
+        return "not reproduced" if beats_baseline(summary, base) else "at chance"
     if summary["solved"] < summary["trials"]:
         return "partly"
     bound = max(3.0, factor * (paper_wrong(paper, summary["test_n"]) or 0.0))
@@ -122,7 +152,8 @@ def rescore(doc) -> list[dict]:
     for row in doc.get("summary", {}).get("scorecard", []):
         record = runs.get(row["experiment"]) if row["verdict"] != "not run" else None
         if record is not None:
-            row = {**row, "verdict": verdict(summarise(record), PROTOCOLS[record["protocol"]].paper)}
+            p = PROTOCOLS[record["protocol"]]
+            row = {**row, "verdict": verdict(summarise(record), p.paper, baseline(p))}
         rows.append(row)
     return rows
 
@@ -148,10 +179,12 @@ def scorecard_row(chapter, protocol, summary, scale, what="LSTM 1997") -> dict:
             + (f", mean {fmt_count(summary['seq_mean'])} sequences" if summary["seq_mean"] is not None else "")
             + (f", {summary['wrong_mean_solved']:.3g} wrong of {summary['test_n']} (mean over solved)"
                if summary["wrong_mean_solved"] is not None
-               else f", {summary['wrong_mean']:.3g} wrong of {summary['test_n']} at the budget (mean)"))
+               else f", {summary['wrong_mean']:.3g} wrong of {summary['test_n']} at the budget (mean)")
+            + (f"; best constant output {baseline(protocol)['wrong']:,} wrong" if summary["solved"] < summary["trials"]
+               else ""))
     return {"chapter": chapter, "experiment": protocol.title, "model": what,
             "protocol": protocol_text(protocol, summary["budget"]), "paper": paper_text(protocol), "ours": ours,
-            "verdict": verdict(summary, protocol.paper), "scale": scale}
+            "verdict": verdict(summary, protocol.paper, baseline(protocol)), "scale": scale}
 
 
 def not_run_row(chapter, protocol, how, what="LSTM 1997") -> dict:
@@ -237,7 +270,8 @@ def results_rows(summaries, protocols) -> list[dict]:
             "ST1 (mean)": fmt_count(s["st1_mean"]),
             "wrong of 2560: mean (max)": f"{s['wrong_mean']:.1f} ({s['wrong_max']})",
             "mean |error|": "–" if s["mean_abs_error"] is None else f"{s['mean_abs_error']:.4f}",
-            "paper (LSTM 1997)": paper_cell(p.paper), "budget": f"{s['budget']:,}"})
+            "paper (LSTM 1997)": paper_cell(p.paper), "best constant output": baseline_text(baseline(p)),
+            "budget": f"{s['budget']:,}"})
     return rows
 
 
@@ -341,9 +375,49 @@ def rnn_sentence(summaries) -> str:
             f"of {sum(s['trials'] for s in rnn)} trials" + (f" and diverged in {diverged}" if diverged else "") + ".")
 
 
+def unsolved_sentence(summaries, protocols, key, arch) -> str:
+    """Where ``arch`` left row ``key`` unsolved: how many trials, and whether they learned anything (their
+    median wrong test sequences against the best constant output's, :func:`baseline`); empty if it
+    solved every trial or did not run."""
+    s, p = find_summary(summaries, key, arch), protocols.get(key)
+    if s is None or s["solved"] == s["trials"]:
+        return ""
+    base = baseline(p)
+    unsolved = s["trials"] - s["solved"]
+    where = ("no better than the best constant output" if not beats_baseline(s, base) else
+             "better than the best constant output")
+    name = label(arch)
+    return (f"{name[0].upper() + name[1:]} left {unsolved} of {s['trials']} trials of {p.title} unsolved"
+            + (f" ({s['diverged']} diverged)" if s["diverged"] else "")
+            + f"; over all its trials the median final test got {s['wrong_median']:g} of {s['test_n']} sequences "
+            f"wrong, {where} ({base['wrong']:,} wrong).")
+
+
+def speed_sentence(summaries, protocols, key, reference="vanilla", others=("forget", "peephole")) -> str:
+    """The median training sequences of each of ``others`` on row ``key`` as a multiple of
+    ``reference``'s, with how many trials each solved; empty unless ``reference`` solved some."""
+    r, p = find_summary(summaries, key, reference), protocols.get(key)
+    if r is None or not r["solved"]:
+        return ""
+    parts = []
+    for arch in others:
+        a = find_summary(summaries, key, arch)
+        if a is not None and a["solved"]:
+            parts.append(f"{label(arch)} a median of {fmt_count(a['seq_median'])} "
+                         f"({a['solved']}/{a['trials']} solved), {a['seq_median'] / r['seq_median']:.2g} times as many")
+    if not parts:
+        return ""
+    return (f"On {p.title}, {label(reference)} met the stopping rule after a median of "
+            f"{fmt_count(r['seq_median'])} sequences ({r['solved']}/{r['trials']} solved); " + "; ".join(parts) + ".")
+
+
 def sentences(summaries, protocols, all_protocols, output_ablation) -> dict[str, str]:
     """Every sentence the chapter's "Reading the numbers" glues, by glue key: per family (:data:`FAMILY_TEXT`)
-    ``nr_<name>_title``, ``nr_<name>_lstm`` and ``nr_<name>_others``, then ``nr_ablation`` and ``nr_rnn``.
+    ``nr_<name>_title``, ``nr_<name>_lstm`` and ``nr_<name>_others``, then ``nr_ablation``, ``nr_rnn``,
+    ``nr_two_unsolved`` (the LSTMs' unsolved Exp. 3a trials, :func:`unsolved_sentence`), ``nr_two_forget``
+    (the forget-gate LSTM on Exp. 3a), ``nr_adding_speed`` (the other LSTMs' medians against the 1997
+    LSTM's on the adding problem, :func:`speed_sentence`) and ``nr_constant`` (the adding problem's best
+    constant output).
     ``protocols``: the table's rows; ``all_protocols``: those and the ablation's (:func:`trained_protocols`)."""
     keys = family_keys(protocols)
     out = {}
@@ -356,6 +430,20 @@ def sentences(summaries, protocols, all_protocols, output_ablation) -> dict[str,
         out[f"nr_{name}_others"] = others_sentence(summaries, key) if key else ""
     out["nr_ablation"] = ablation_sentence(summaries, all_protocols, keys["adding"] if output_ablation else None)
     out["nr_rnn"] = rnn_sentence(summaries)
+    two, adding = keys["two"], keys["adding"]
+    out["nr_two_unsolved"] = (" ".join(t for t in (unsolved_sentence(summaries, all_protocols, two, a)
+                                                   for a in ("vanilla", "forget", "peephole")) if t)
+                              or "Every LSTM trial that ran solved it.") if two else "(Exp. 3a was not run.)"
+    out["nr_adding_speed"] = ((speed_sentence(summaries, all_protocols, adding)
+                               or "(The 1997 LSTM, or every other LSTM, solved no adding trial, so their speeds "
+                                  "cannot be compared.)") if adding else "(The adding problem was not run.)")
+    out["nr_two_forget"] = lstm_sentence(summaries, all_protocols, two, "forget") if two else ""
+    if adding:
+        base = baseline(all_protocols[adding])
+        out["nr_constant"] = (f"on {all_protocols[adding].title} the best constant output ({base['constant']:.3g}) "
+                              f"gets {base['wrong'] / base['n']:.0%} of the test sequences wrong")
+    else:
+        out["nr_constant"] = "(the adding problem was not run)"
     return out
 
 
