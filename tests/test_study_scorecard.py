@@ -39,14 +39,15 @@ def test_merge_shows_the_run_closest_to_the_paper_first_and_keeps_the_others():
 def test_counts_line_and_table_define_every_chip():
     rows = sc.merge([row("reproduced", experiment="E1"), row("partly", experiment="E2"),
                      row("not run", experiment="E3")], [row("not reproduced", run="ref", experiment="E2")])
-    rows += sc.not_attempted_rows([("Gers 2000", "CERG")])
+    rows += sc.not_attempted_rows([("Gers 2000", "CERG", "18 % solved [P]")])
     assert sc.counts(rows, GLOSSARY) == {"reproduced": 1, "partial": 1, "open": 2}
     line = sc.counts_line(rows, GLOSSARY)
     assert line.startswith('<p class="verdict-counts">4 rows:') and "2 open" in line
     html = sc.table_html(rows, GLOSSARY)
     assert html.count("<tr>") == 5 and html.count('class="verdict-chip verdict-partial" title="P"') == 1
     assert "run, and 1 other" in html and "reference run <code>ref</code>" in html
-    assert "no chapter has run it" in html and "Gers 2000" in html
+    assert "no chapter has run it" in html and "<td>Gers 2000: 18 % solved [P]</td>" in html
+    assert sc.not_attempted_rows([("Gers 2000", "CERG")])[0]["paper"] == "Gers 2000"
 
 
 def test_an_undefined_verdict_or_kind_stops_the_page():

@@ -3,10 +3,10 @@ published numbers and their tags (``protocols``), the jobs that run them (``jobs
 chapter shows (``chapter``: summaries, verdicts, scorecard rows, sentences and figures).  Nothing
 else in the library imports from here."""
 
-from . import gers2001, gers2002, hochreiter1997
+from . import gers2001, gers2002, hochreiter1997, tables
 
 __all__ = ["CHAPTERS", "CHAPTER_TITLES", "NOT_ATTEMPTED", "gers2001", "gers2002", "glossary", "hochreiter1997",
-           "key_results", "paper_ratio_items", "rescore"]
+           "key_results", "paper_ratio_items", "published_chapters", "rescore", "summary_figures", "tables"]
 
 #: Each chapter's name in the results files, with its paper's package.
 CHAPTERS = {"noisy_recall": hochreiter1997, "languages": gers2001, "timing": gers2002}
@@ -16,16 +16,30 @@ CHAPTER_TITLES = {"noisy_recall": "Noisy recall (Hochreiter & Schmidhuber 1997, 
                   "languages": "Counting languages (Gers & Schmidhuber 2001)",
                   "timing": "Counting time (Gers, Schraudolph & Schmidhuber 2002)"}
 
-#: The experiments of the papers the book covers that no chapter runs yet, as (paper, experiment): the
-#: scorecard lists them as "not attempted yet", and the book's coverage table (book/intro.md) names
-#: the same ones (tests/test_book.py checks that the two agree).
-NOT_ATTEMPTED = (
-    ("Hochreiter & Schmidhuber 1997", "Exp. 1, embedded Reber grammar"),
-    ("Hochreiter & Schmidhuber 1997", "Exp. 2, noise-free and noisy sequences (long minimal time lags)"),
-    ("Hochreiter & Schmidhuber 1997", "Exp. 6, temporal order"),
-    ("Gers, Schmidhuber & Cummins 2000", "continual embedded Reber grammar; (continual) noisy temporal order"),
-    ("Gers & Schmidhuber 2001", "aⁿbᵐBᵐAⁿ and the comparison RNNs' numbers"),
-)
+#: The tables of the papers the book covers that no chapter reruns yet, as (paper, "<table>: <experiment>"):
+#: the scorecard lists them as "not attempted yet", and the book's coverage table (book/intro.md) names
+#: the same ones (tests/test_book.py checks that the two agree).  From :data:`.tables.TABLES`.
+NOT_ATTEMPTED = tuple(tables.not_attempted())
+
+
+def published_chapters(chapters=None) -> list[str]:
+    """The chapters whose rows the "Published numbers" page lists: all of :data:`CHAPTERS` (None) or the
+    names given, as a list or a comma-separated string, each checked."""
+    if chapters is None:
+        return list(CHAPTERS)
+    names = [c.strip() for c in chapters.split(",")] if isinstance(chapters, str) else list(chapters)
+    unknown = [c for c in names if c not in CHAPTERS]
+    if unknown or not names:
+        raise ValueError(f"unknown chapter(s) {unknown or names!r}; valid: {list(CHAPTERS)}")
+    return names
+
+
+def summary_figures() -> list[dict]:
+    """The figures of the Summary pages (the scorecard's), as the Figures page lists them
+    (:func:`lstmlib.study.results.figure_entry`), with ``chapter`` "summary"."""
+    from ..study.results import figure_entry
+    return [{"chapter": "summary", **figure_entry(name, caption)}
+            for name, caption in hochreiter1997.figures.SUMMARY_CAPTIONS.items()]
 
 
 def glossary() -> dict:

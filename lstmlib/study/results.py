@@ -90,6 +90,17 @@ def read_results(results_dir) -> list[dict]:
     return docs
 
 
+def figure_files(name) -> list[str]:
+    """The files a figure called ``name`` is saved as (:func:`save_figure`): PNG, SVG and its data as CSV."""
+    return [f"{name}.png", f"{name}.svg", f"{name}.csv"]
+
+
+def figure_entry(name, caption) -> dict:
+    """A figure as the Figures page lists it: label ``fig-<name>`` (``-`` for ``_``), caption and the
+    names of its files (:func:`figure_files`)."""
+    return {"label": "fig-" + name.replace("_", "-"), "caption": caption, "files": figure_files(name)}
+
+
 def save_figure(fig, name, data, folder) -> list[Path]:
     """Save ``fig`` as ``<folder>/<name>.png`` and ``.svg`` and the plotted ``data`` (a dict of equally
     long columns) as ``<name>.csv``; returns the three paths."""
@@ -100,7 +111,7 @@ def save_figure(fig, name, data, folder) -> list[Path]:
         raise ValueError("data must be a non-empty dict of equally long columns")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"{name}.png", folder / f"{name}.svg", folder / f"{name}.csv"]
+    paths = [folder / f for f in figure_files(name)]
     fig.savefig(paths[0], dpi=150, bbox_inches="tight")
     fig.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})  # no timestamp: stable files
     with open(paths[2], "w", newline="") as fh:
@@ -160,8 +171,7 @@ class FigureExporter:
 
     @property
     def figures(self) -> list[dict]:
-        return [{"label": "fig-" + name.replace("_", "-"), "caption": self.captions[name], "files": files}
-                for name, files in self.files.items()]
+        return [{**figure_entry(name, self.captions[name]), "files": files} for name, files in self.files.items()]
 
 
 def project_root(start=None) -> Path:

@@ -117,9 +117,13 @@ def merge(*row_lists, chapters=()) -> list[dict]:
 
 def not_attempted_rows(coverage) -> list[dict]:
     """Scorecard rows for the experiments no chapter has run yet: ``coverage`` is a list of
-    ``(paper, experiment)`` pairs."""
-    return [{"chapter": "–", "experiment": experiment, "model": "–", "paper": paper, "ours": "–",
-             "verdict": NOT_ATTEMPTED, "scale": "–", "run": "–", "others": []} for paper, experiment in coverage]
+    ``(paper, experiment)`` or ``(paper, experiment, what the paper publishes)`` tuples."""
+    rows = []
+    for paper, experiment, *published in coverage:
+        rows.append({"chapter": "–", "experiment": experiment, "model": "–",
+                     "paper": paper + (f": {published[0]}" if published else ""), "ours": "–",
+                     "verdict": NOT_ATTEMPTED, "scale": "–", "run": "–", "others": []})
+    return rows
 
 
 def check_glossary(rows, glossary):

@@ -3,11 +3,11 @@ Timing with LSTM Recurrent Networks" (JMLR 3:115-143): measuring spike delays (M
 non-continual), generating timed spikes (GTS) and periodic function generation (PFG).
 
 Sources.  The paper's PDF could not be read here; besides the abstract, only a few verbatim passages
-are known (``shared/reference/experiments.md`` §4 and Addendum §2): the notation F, I(n) and the delay
-sets {0, 1}, {0, 1, 2} for continual MSD at F = 10 [P], and the "50 or 49 steps" headline [P].  The
-task encodings below follow secondary reading notes [S] (ProFatXuanAll's notes on the paper), and
-every choice they leave open is stated where it is made.  Treat the encodings as this project's
-reading of the paper, not as the paper's own text.
+are known (the project's reference notes on the paper; the book's "What the papers publish" page):
+the notation F, I(n) and the delay sets {0, 1}, {0, 1, 2} for continual MSD at F = 10 [P], and the
+"50 or 49 steps" headline [P].  The task encodings below follow secondary reading notes [S]
+(ProFatXuanAll's notes on the paper), and every choice they leave open is stated where it is made.
+Treat the encodings as this project's reading of the paper, not as the paper's own text.
 
 Every task is a frozen dataclass whose :meth:`stream(rng, trials, n_events) <MSD.stream>` returns a
 :class:`Stream` for ``trials`` (K) independent trials, each with its own random stream drawn from the

@@ -156,6 +156,21 @@ def scorecard_rows(summaries, protocols, scale_text, chapter="languages") -> lis
     return rows
 
 
+def published_rows(protocols=None) -> list[dict]:
+    """The paper's side of every language the chapter runs (default: every row of
+    :data:`~.protocols.PROTOCOLS`): the abstract's claim, what could not be read and the follow-up's
+    claim, each with its tag, for the book's "Published numbers" page."""
+    from .protocols import PROTOCOLS
+    rows = []
+    for k, p in (protocols or PROTOCOLS).items():
+        text = f"{p.paper['claim']}; {p.paper['text']} [{p.paper['tag']}]"
+        if p.paper.get("followup"):
+            f = p.paper["followup"]
+            text += f". {f['source']}: {f['text']} [{f['tag']}]"
+        rows.append({"row": k, "experiment": p.title, "the paper": text})
+    return rows
+
+
 def scale_text(scale, jobs, custom) -> str:
     """The scorecard's scale column: the scale, "(custom)" if any parameter changed it, and the trial
     counts of the main jobs, e.g. "default: 10 trials"."""

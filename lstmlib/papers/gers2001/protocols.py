@@ -1,8 +1,9 @@
 """Gers & Schmidhuber (2001): the protocol table of the languages chapter, aⁿbⁿ and aⁿbⁿcⁿ as next-symbol
 prediction with a generalisation scan; its scales, the Greff et al. variants and the learning-rule variants.
 
-The paper's text could not be read (see the project's ``experiments.md`` §3 and its addendum): its
-training ranges, topology, learning rule, trial counts and generalisation results are unverified.
+The paper's text could not be read (what was read: :mod:`lstmlib.papers.tables` and the book's
+"What the papers publish" page): its training ranges, topology, learning rule, trial counts and
+generalisation results are unverified.
 What is fixed here, and why:
 
 * **Task** (:mod:`lstmlib.tasks.languages`): ``S aⁿbⁿ(cⁿ) T``, one-hot input, the set of legal next symbols

@@ -339,6 +339,16 @@ def scorecard_rows(summaries, protocols, scale_text, chapter="timing") -> list:
     return rows
 
 
+def published_rows(protocols=None) -> list[dict]:
+    """The paper's side of every row of the chapter (default: every row of
+    :data:`~.protocols.PROTOCOLS`): the claim its readable text makes, if any, for the book's
+    "Published numbers" page (the tables' numbers could not be read)."""
+    from .protocols import PROTOCOLS
+    return [{"row": k, "experiment": p.title,
+             "the paper": p.paper.get("claim", "no claim in the readable text") + "; numbers not read [U]"}
+            for k, p in (protocols or PROTOCOLS).items()]
+
+
 def scale_text(scale, rule, experiments=None, architectures=None, trials=None, budget=None) -> str:
     """The scorecard's scale: "<scale>, rule <rule>", with " (custom)" after the scale when rows,
     architectures, trials or budget were chosen by hand."""

@@ -1,8 +1,8 @@
 """Gers, Schraudolph & Schmidhuber (2002): timing tasks learned online, on streams: the protocol table (jobs in
 :mod:`.jobs`).
 
-The paper's tables could not be read (see the project's ``experiments.md`` §4 and its addendum §2);
-its set-up is known from secondary notes [S], two of which agree on the gate biases:
+The paper's tables could not be read (what was read: :mod:`lstmlib.papers.tables` and the book's
+"What the papers publish" page); its set-up is known from secondary notes [S], two of which agree on the gate biases:
 
 * **Network** [S]: one input, one memory block of one cell, one output unit; the cell input and the
   gates see the input, the cell output and a bias; the output unit sees the cell output and a bias (no

@@ -169,6 +169,13 @@ def paper_text(protocol) -> str:
             + f" ({fmt_tag(paper)}, {paper.get('source', '')})")
 
 
+def published_rows(protocols=None) -> list[dict]:
+    """The paper's side of every row the chapter compares with (default: every row of
+    :data:`~.protocols.PROTOCOLS`), for the book's "Published numbers" page."""
+    return [{"row": k, "experiment": p.title, "the paper": paper_text(p)}
+            for k, p in (protocols or PROTOCOLS).items()]
+
+
 def protocol_text(protocol, budget) -> str:
     return f"lr {protocol.lr:g}, stop: {protocol.stop.describe()}, budget {budget:,}"
 

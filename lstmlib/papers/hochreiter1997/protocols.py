@@ -111,13 +111,14 @@ def _exp3(variant, T, N, st1, st2, misclassified, budget, **extra):
     flags = {"a": {}, "b": {"noise_on_informative": True}, "c": {"target_noise": True}}[variant]
     if variant == "c":
         stop, lr = Stop("test", max_wrong=0, mean_error=0.015), 0.1
-        paper = {"sequences": st2, "fraction_wrong": misclassified, "source": "§5.3 (3c)", "tag": "P", **extra}
+        paper = {"sequences": st2, "fraction_wrong": misclassified, "source": "Table 6 (§5.3, 3c)", "tag": "P",
+                 **extra}
         what = "noisy real-valued targets"
     else:
         stop = Stop("test", max_wrong=0 if variant == "a" else 5, mean_error=0.01 if variant == "a" else 0.04)
         lr = 1.0
         paper = {"st1": st1, "sequences": st2, "fraction_wrong": misclassified,
-                 "source": f"§5.3 (3{variant})", "tag": "P"}
+                 "source": f"Table {4 if variant == 'a' else 5} (§5.3, 3{variant})", "tag": "P"}
         what = "2-sequence problem" if variant == "a" else "noise on the informative elements"
     return Protocol(key=f"3{variant}_T{T}_N{N}", title=f"Exp. 3{variant} ({what}), T = {T}, N = {N}",
                     task=TwoSequence(T, N, **flags), lr=lr, stop=stop, budget=budget, paper=paper, **_EXP3)
