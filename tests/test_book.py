@@ -102,6 +102,25 @@ def test_the_coverage_table_links_every_chapter():
     assert sorted(not_attempted) == sorted(experiment for _, experiment, _ in NOT_ATTEMPTED)  # the scorecard's rows
 
 
+def test_built_page_check_finds_cut_off_tables_scattered_progress_and_unrendered_maths():
+    check = _check_book()
+    scroll = '<div class="pst-scrollable-table-container"><table><tr><td>1</td></tr></table></div>'
+    output = '<div class="cell_output"><div class="output text_html"><table><tr><td>1</td></tr></table></div></div>'
+    progress = ('<div class="cell tag_hide-output"><div class="cell_output"><div class="output stream">'
+                '<pre>[    2.0s] done a/b: 1/2 solved</pre></div></div></div>')
+    plain = '<div class="output stream"><pre>wrote _build/results/c.json</pre></div>'
+    assert check.layout_problems(scroll + output + progress + plain) == []
+    assert check.layout_problems("<div><table></table></div>") == [
+        "1 table(s) outside a scrolling container: cut off on a narrow page"]
+    shown = progress.replace("tag_hide-output", "tag_hide-input")
+    assert check.layout_problems(shown) == ["progress lines in a cell whose output is not hidden (tag it hide-output)"]
+    assert check.layout_problems(progress + progress) == [
+        "progress in 2 output blocks (one is the most a page may show)"]
+    maths = '<span class="math notranslate nohighlight">\\(x\\)</span>'
+    assert check.layout_problems(maths) == ["maths on the page but no MathJax loaded: it shows as raw LaTeX"]
+    assert check.layout_problems(maths + '<script defer="defer" src="../_static/mathjax/tex-chtml.js"></script>') == []
+
+
 def test_built_page_check_finds_links_to_missing_files(tmp_path):
     check = _check_book()
     (tmp_path / "figures").mkdir()
