@@ -21,7 +21,8 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
              for c in nb.cells for o in c.get("outputs", [])
              if o.get("metadata", {}).get("scrapbook", {}).get("name", "").startswith(("lang_", "cap_"))}
     assert set(texts) == {"lang_anbn", "lang_anbncn", "lang_wall", "lang_trace_anbn", "lang_trace_anbncn",
-                          "lang_greff", "lang_peep", "lang_contrast", "lang_gates", "lang_rules", "lang_scan"} | {f"cap_{n[4:]}" for n in glued}
+                          "lang_greff", "lang_peep", "lang_contrast", "lang_gates", "lang_rules",
+                          "lang_scan"} | {f"cap_{n[4:]}" for n in glued}
     assert "gave the same ranges as the run" in texts["lang_scan"] and "NP" in texts["lang_peep"]
     doc = json.loads((tmp_path / "results" / "languages.json").read_text())
     assert doc["chapter"] == "languages" and doc["seed"] == 0 and doc["parameters"]["scale"] == "tiny"
