@@ -139,3 +139,63 @@ def test_track_weights_records_the_training_it_does():
         track_weights(net, task.sampler(3), lstmlib.SGD(0.5), sequences=10, every=5, names=["nope"])
     with pytest.raises(ValueError, match="every"):
         track_weights(net, task.sampler(3), lstmlib.SGD(0.5), sequences=10, every=0, names=["cell.x"])
+
+
+# ---------------------------------------------------------------- gradient-norm clipping
+
+def clipped_by_torch(grads, limit):
+    """Each trial's gradient (packed arrays, trial first) clipped by torch.nn.utils.clip_grad_norm_ over
+    that trial's parameters: the reference the engine's clipping is checked against."""
+    torch = pytest.importorskip("torch")
+    out = {p: np.empty_like(g) for p, g in grads.items()}
+    for k in range(next(iter(grads.values())).shape[0]):
+        params = []
+        for p, g in grads.items():
+            t = torch.nn.Parameter(torch.zeros(g[k].shape, dtype=torch.float64))
+            t.grad = torch.tensor(g[k])
+            params.append((p, t))
+        torch.nn.utils.clip_grad_norm_([t for _, t in params], limit)
+        for p, t in params:
+            out[p][k] = t.grad.numpy()
+    return out
+
+
+@pytest.mark.parametrize("optimizer", [lstmlib.SGD, lstmlib.Momentum])
+def test_clipping_rescales_each_trials_gradient_to_the_limit(optimizer, rng):
+    net = small_net("peephole", trials=3)
+    x, target, lengths, _ = random_batch(rng, trials=3, batch=4)
+    end_target = target[:, :, 0]
+    _, grads = net.loss_and_grad(x, end_target, lengths, gradient="truncated")
+    norms = np.sqrt(sum((g.reshape(3, -1) ** 2).sum(axis=1) for g in grads.values()))
+    limit = float(np.median(norms))  # one trial above the limit, one at it, one below: only the first is clipped
+    expected = clipped_by_torch(grads, limit)
+    before = {p: a.copy() for p, a in net.params.items()}
+    lstmlib.Trainer(net, optimizer(0.3, clip_norm=limit), batch_size=4).run(x, end_target, lengths)
+    for p in before:  # torch divides by norm + 1e-6, the engine by the norm: equal to 1e-6 / norm relative
+        np.testing.assert_allclose(net.params[p] - before[p], -0.3 * expected[p], rtol=2e-6 / limit, atol=1e-15)
+        below = norms <= limit
+        np.testing.assert_array_equal(net.params[p][below], before[p][below] - 0.3 * grads[p][below])
+    clipped = np.sqrt(sum((((before[p] - net.params[p]) / 0.3).reshape(3, -1) ** 2).sum(axis=1) for p in before))
+    assert clipped[norms > limit] == pytest.approx(limit, rel=1e-12)
+
+
+def test_a_limit_no_gradient_reaches_changes_nothing(rng):
+    net = small_net("forget", trials=2)
+    x = rng.normal(size=(2, 5, 6, 2))
+    target = rng.uniform(size=(2, 5, 2))
+    plain, clipped = net.copy(), net.copy()
+    lstmlib.Trainer(plain, lstmlib.Adam(0.01), gradient="exact").run(x, target)
+    lstmlib.Trainer(clipped, lstmlib.Adam(0.01, clip_norm=1e9), gradient="exact").run(x, target)
+    for p in net.params:
+        np.testing.assert_array_equal(plain.params[p], clipped.params[p])  # bit for bit
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("inf"), float("nan"), True])
+def test_a_bad_clip_norm_is_refused(bad):
+    with pytest.raises(ValueError, match="clip_norm"):
+        lstmlib.SGD(0.1, clip_norm=bad)
+
+
+def test_the_online_learner_refuses_clipping():
+    with pytest.raises(ValueError, match="does not clip"):
+        lstmlib.OnlineLearner(small_net("peephole"), lstmlib.SGD(0.1, clip_norm=1.0))

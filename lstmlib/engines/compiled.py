@@ -102,7 +102,7 @@ def run_items(cfg, master_arrays, mask_arrays, data, *, need_grad, opt_code=kern
     if state is None:  # the moment buffers (M, V) of each weight array; none needed without an update
         state = tuple(np.zeros_like(m) if opt_code != kernels.OPT_NONE else np.zeros((0, 0, 0), dtype)
                       for m in master_arrays for _ in range(2))
-    optimiser = (opt_code, np.zeros(5) if hyper is None else hyper, np.zeros(K, np.int64) if steps is None else steps,
+    optimiser = (opt_code, np.zeros(6) if hyper is None else hyper, np.zeros(K, np.int64) if steps is None else steps,
                  np.ones(K, np.int64) if active is None else active, state)
     outputs = (out_loss, out_err, empty if rec is None else rec, empty if rec_trace is None else rec_trace)
     kernels.run_items(cfg, tuple(master_arrays), tuple(mask_arrays), tuple(data), need_grad, optimiser,

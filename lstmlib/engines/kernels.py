@@ -723,20 +723,49 @@ def count_steps(active, step, lane_loss, gW, B):
 
 
 @njit(**JIT)
+def clip_norms(limit, active, grads, masks):
+    """Gradient-norm clipping, trial by trial: where the L2 norm of an active trial's gradient, over the
+    free entries (mask != 0) of all of ``grads`` (gW, gP, gO) together, exceeds ``limit``, those entries
+    are multiplied by ``limit / norm`` (``torch.nn.utils.clip_grad_norm_`` over one model's parameters,
+    without its 1e-6 in the denominator)."""
+    K = active.shape[0]
+    for k in range(K):
+        if active[k] != 1:
+            continue
+        total = 0.0
+        for i in range(3):
+            G, mask = grads[i], masks[i]
+            for p in range(G.shape[0]):
+                for q in range(G.shape[1]):
+                    if mask[p, q] != 0.0:
+                        total += G[p, q, k] * G[p, q, k]
+        norm = np.sqrt(total)
+        if norm > limit:
+            scale = limit / norm
+            for i in range(3):
+                G, mask = grads[i], masks[i]
+                for p in range(G.shape[0]):
+                    for q in range(G.shape[1]):
+                        if mask[p, q] != 0.0:
+                            G[p, q, k] *= scale
+
+
+@njit(**JIT)
 def run_items(cfg, master, masks, data, need_grad, optimiser, grads, outputs):
     """Process N items (each: a batch of B sequences per trial); after each item optionally update.
 
     ``master = (Wt, Pt, Ot)``: the weights [.., K] (updated in place); ``masks``: their 0/1 masks of
     free entries.  ``data = (X, LENS, Y, LW)``: X [N, T, I, L] inputs, LENS [N, L] lengths,
     Y [N, T, O, L] targets, LW [N, T, L] loss weights.  ``optimiser = (kind, hyper, step, active,
-    state)``: an ``OPT_*`` code (OPT_NONE: no update), its five numbers, the optimiser steps taken
-    per trial [K], ``active [K]`` (1 = update, 0 = frozen; a trial whose loss or gradient becomes
-    non-finite is set to -1, diverged, and frozen) and ``state``, the moment buffers (M, V) of each
-    weight array.  ``grads = (gW, gP, gO)`` receive the last item's gradients (per trial, divided by
-    B).  ``outputs = (out_loss, out_err, rec_y, rec_trace)``: out_loss/out_err [N, L] per-lane loss
-    and max |output - target| over weighted steps; rec_y [N, T, O, L] or empty: the outputs;
-    rec_trace [N, T, 2C + R, L] or empty: s(t), unit activations (g(net_z) and gates), y(t).  All
-    arithmetic runs in the weights' dtype."""
+    state)``: an ``OPT_*`` code (OPT_NONE: no update), its six numbers (the sixth a gradient-norm
+    limit per trial, :func:`clip_norms`; 0: none), the optimiser steps taken per trial [K], ``active
+    [K]`` (1 = update, 0 = frozen; a trial whose loss or gradient becomes non-finite is set to -1,
+    diverged, and frozen) and ``state``, the moment buffers (M, V) of each weight array.  ``grads =
+    (gW, gP, gO)`` receive the last item's gradients (per trial, divided by B; after clipping, where
+    it applies).  ``outputs = (out_loss, out_err, rec_y, rec_trace)``: out_loss/out_err [N, L]
+    per-lane loss and max |output - target| over weighted steps; rec_y [N, T, O, L] or empty: the
+    outputs; rec_trace [N, T, 2C + R, L] or empty: s(t), unit activations (g(net_z) and gates),
+    y(t).  All arithmetic runs in the weights' dtype."""
     C, NB, O, R, NS, NO = cfg[C_], cfg[NB_], cfg[O_], cfg[R_], cfg[NS_], cfg[NO_]
     B = cfg[BATCH]
     Wt, Pt, Ot = master
@@ -805,6 +834,8 @@ def run_items(cfg, master, masks, data, need_grad, optimiser, grads, outputs):
         if opt_kind == OPT_NONE:
             continue
         count_steps(active, step, lane_loss, gW, B)
+        if hyper[5] > 0.0:
+            clip_norms(hyper[5], active, grads, masks)
         update(opt_kind, hyper, step, active, Wt, gW, state[0], state[1], masks[0])
         update(opt_kind, hyper, step, active, Pt, gP, state[2], state[3], masks[1])
         update(opt_kind, hyper, step, active, Ot, gO, state[4], state[5], masks[2])

@@ -82,6 +82,9 @@ class OnlineLearner:
         if not isinstance(optimizer, (SGD, Momentum, Adam)):
             raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)} (lstmlib.SGD(...), ...), "
                              f"got {optimizer!r}")
+        if optimizer.clip_norm is not None:
+            raise ValueError("the online learner does not clip gradients (clip_norm must be None); "
+                             "lstmlib.train and lstmlib.Trainer do")
         if isinstance(update_every, bool) or not isinstance(update_every, (int, np.integer)) or update_every < 1:
             raise ValueError(f"update_every must be a positive integer, got {update_every!r}")
         self.net, self.optimizer, self.update_every = net, optimizer, int(update_every)
