@@ -127,7 +127,7 @@ def test_sentences_carry_the_numbers_of_their_summaries():
     assert text["timing_chance"] == (
         "The peephole LSTM's final test against the best constant output: MSD, F = 10, I ∈ {0, 1} (continual): "
         f"median 7 events, RMSE 0.250, better than the constant {level['constant']:.3g} "
-        f"({level['events_median']:g} events, RMSE {level['rmse_median']:.3f}).")
+        f"({gers2002.chapter.events_text(level['events_median'])}, RMSE {level['rmse_median']:.3f}).")
     assert text["timing_rows"] == (
         "MSD, F = 10, I ∈ {0, 1} (continual): solved by plain RNN 0/3, forget-gate LSTM 0/10, "
         "peephole LSTM 7/10 (median 1,234 streams). "

@@ -197,3 +197,6 @@ def test_rescore_recomputes_a_results_files_verdicts_under_todays_rules():
         {"experiment": title, "model": "LSTM 1997", "verdict": "reproduced"},   # written under the old rule
         {"experiment": PROTOCOLS["4_T100"].title, "model": "LSTM 1997", "verdict": "not run"}]}}
     assert [r["verdict"] for r in report.rescore(doc)] == ["faster", "not run"]
+    rows = report.rescore({**doc, "summary": {"scorecard": [{"experiment": title, "model": "LSTM 1997",
+                                                             "verdict": "reproduced", "paper": "§5.3 (3a), old"}]}})
+    assert rows[0]["paper"] == report.paper_text(PROTOCOLS["3a_T100_N3"])  # the paper's side as read today

@@ -100,7 +100,12 @@ def baseline(protocol) -> dict:
 
 def baseline_text(base) -> str:
     """A :func:`baseline` in a table cell: the constant, its successive correct events (median) and RMSE."""
-    return f"y = {base['constant']:.3g}: {base['events_median']:g} events, RMSE {base['rmse_median']:.3f}"
+    return f"y = {base['constant']:.3g}: {events_text(base['events_median'])}, RMSE {base['rmse_median']:.3f}"
+
+
+def events_text(n) -> str:
+    """``n`` successive correct events in words: "1 event", "0.5 events", "7 events"."""
+    return f"{n:g} event{'' if n == 1 else 's'}"
 
 
 def beats_baseline(summary, base) -> bool:
@@ -232,8 +237,8 @@ def chance_sentence(summaries, protocols) -> str:
         base = baseline(p)
         rmse = "no RMSE (diverged)" if s["test_rmse_median"] is None else f"RMSE {s['test_rmse_median']:.3f}"
         verdict = "better than" if beats_baseline(s, base) else "no better than"
-        parts.append(f"{p.title}: median {s['test_events_median']:g} events, {rmse}, {verdict} the constant "
-                     f"{base['constant']:.3g} ({base['events_median']:g} events, RMSE {base['rmse_median']:.3f})")
+        parts.append(f"{p.title}: median {events_text(s['test_events_median'])}, {rmse}, {verdict} the constant "
+                     f"{base['constant']:.3g} ({events_text(base['events_median'])}, RMSE {base['rmse_median']:.3f})")
     if not parts:
         return "(The peephole LSTM was not run.)"
     return "The peephole LSTM's final test against the best constant output: " + "; ".join(parts) + "."

@@ -144,16 +144,17 @@ def verdict(summary, paper, base, factor=FACTOR) -> str:
 
 def rescore(doc) -> list[dict]:
     """The scorecard rows of a results file of this chapter (``doc``, e.g. a reference run written under
-    older rules) with each verdict recomputed from its records by today's :func:`verdict`; rows whose
-    protocol is not one of :data:`~.protocols.PROTOCOLS` (a custom length) keep theirs."""
+    older rules) with each verdict recomputed from its records by today's :func:`verdict` and the
+    paper's side as today's :data:`~.protocols.PROTOCOLS` give it; rows whose protocol is not one of
+    them (a custom length) keep theirs."""
     runs = {PROTOCOLS[r["protocol"]].title: r for r in doc["records"]
             if r.get("arch") == "vanilla" and r.get("protocol") in PROTOCOLS}
     rows = []
     for row in doc.get("summary", {}).get("scorecard", []):
         record = runs.get(row["experiment"]) if row["verdict"] != "not run" else None
         if record is not None:
-            p = PROTOCOLS[record["protocol"]]
-            row = {**row, "verdict": verdict(summarise(record), p.paper, baseline(p))}
+            p = PROTOCOLS[record["protocol"]]  # the paper's side as the library reads it today, too
+            row = {**row, "verdict": verdict(summarise(record), p.paper, baseline(p)), "paper": paper_text(p)}
         rows.append(row)
     return rows
 
@@ -268,17 +269,17 @@ def results_rows(summaries, protocols) -> list[dict]:
     rows = []
     for s in summaries:
         p = protocols[s["protocol"]]
-        rows.append({
-            "row": s["protocol"], "architecture": label(s["arch"]), "weights": s["n_weights"],
+        rows.append({  # ours and the paper's side by side first; the details after them
+            "row": s["protocol"], "architecture": label(s["arch"]),
             "solved": f"{s['solved']}/{s['trials']}" + (f" ({s['diverged']} diverged)" if s["diverged"] else ""),
             "sequences: mean": fmt_count(s["seq_mean"]),
+            "paper (LSTM 1997)": paper_cell(p.paper),
+            "wrong of 2560: mean (max)": f"{s['wrong_mean']:.1f} ({s['wrong_max']})",
+            "best constant output": baseline_text(baseline(p)),
             "median [min, max]": (f"{fmt_count(s['seq_median'])} [{fmt_count(s['seq_min'])}, "
                                   f"{fmt_count(s['seq_max'])}]") if s["solved"] else "–",
-            "ST1 (mean)": fmt_count(s["st1_mean"]),
-            "wrong of 2560: mean (max)": f"{s['wrong_mean']:.1f} ({s['wrong_max']})",
             "mean |error|": "–" if s["mean_abs_error"] is None else f"{s['mean_abs_error']:.4f}",
-            "paper (LSTM 1997)": paper_cell(p.paper), "best constant output": baseline_text(baseline(p)),
-            "budget": f"{s['budget']:,}"})
+            "ST1 (mean)": fmt_count(s["st1_mean"]), "weights": s["n_weights"], "budget": f"{s['budget']:,}"})
     return rows
 
 
