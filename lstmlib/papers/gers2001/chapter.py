@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -180,17 +181,14 @@ def scale_text(scale, jobs, custom) -> str:
 
 # ---------------------------------------------------------------- the trivial predictor
 
-_BASELINES: dict = {}
-
-
 def baseline(protocol) -> dict:
     """The best predictor of ``protocol``'s language that sees only the current symbol, fitted to its
     training strings (:func:`lstmlib.tasks.baselines.symbol_predictor`): how far a network gets that
     learned the symbols' order but cannot count (scanned up to the protocol's ``n_max``)."""
-    key = (protocol.language, protocol.train_range, protocol.n_max)
-    if key not in _BASELINES:
-        _BASELINES[key] = symbol_predictor(protocol.language, protocol.train_range, protocol.n_max)
-    return _BASELINES[key]
+    return _symbol_only(protocol.language, tuple(protocol.train_range), protocol.n_max)
+
+
+_symbol_only = functools.cache(symbol_predictor)  # a language's level is computed once per process
 
 
 def baseline_text(protocol) -> str:

@@ -13,6 +13,7 @@ from :class:`~.jobs.TimingJob` records, one call per table, figure or glued sent
 
 from __future__ import annotations
 
+import functools
 import numpy as np
 
 from ...study.figures import fmt_count, html_table
@@ -84,18 +85,16 @@ def split_rule_checks(items) -> tuple[list, list]:
 
 # ---------------------------------------------------------------- the trivial predictor
 
-_BASELINES: dict = {}
-
-
 def baseline(protocol) -> dict:
     """The best constant output on ``protocol``'s task (:func:`lstmlib.tasks.baselines.stream_constant`)
     on 10 test streams of the final test's length, of its own (seed derived from the row's key, so
     every run and results file of the row is judged against the same level)."""
-    key = (protocol.key, protocol.task, protocol.test_events)
-    if key not in _BASELINES:
-        _BASELINES[key] = stream_constant(protocol.task, 10, protocol.test_events,
-                                          derive_seed(0, protocol.key, "constant baseline"))
-    return _BASELINES[key]
+    return _constant(protocol.key, protocol.task, protocol.test_events)
+
+
+@functools.cache  # a row's level is computed once per process
+def _constant(key, task, n_events) -> dict:
+    return stream_constant(task, 10, n_events, derive_seed(0, key, "constant baseline"))
 
 
 def baseline_text(base) -> str:

@@ -8,6 +8,7 @@ figures are in :mod:`.figures`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,17 +65,16 @@ def paper_wrong(paper, n=2560):
 #: How far from the paper's numbers a row still counts as reproduced (see :func:`verdict`).
 FACTOR = 2.0
 
-_BASELINES: dict = {}
-
-
 def baseline(protocol) -> dict:
     """The best constant output on ``protocol``'s task (:func:`lstmlib.tasks.baselines.recall_constant`),
     on 2560 test sequences of its own (seed derived from the row's key, so every run and every results
     file of the row is judged against the same level): ``{"constant", "wrong", "n", "mean_abs_error"}``."""
-    key = (protocol.key, protocol.task)
-    if key not in _BASELINES:
-        _BASELINES[key] = recall_constant(protocol.task, 2560, derive_seed(0, protocol.key, "constant baseline"))
-    return _BASELINES[key]
+    return _constant(protocol.key, protocol.task)
+
+
+@functools.cache  # a row's level is computed once per process
+def _constant(key, task) -> dict:
+    return recall_constant(task, 2560, derive_seed(0, key, "constant baseline"))
 
 
 def baseline_text(base) -> str:
