@@ -115,3 +115,22 @@ def test_batched_streams_train_exactly_as_one_stream_at_a_time(key):
         np.testing.assert_array_equal(net.params[name], batched.net.params[name])
     assert (events >= 0).all()  # every stream ran (some to an error, MSD's sometimes to its end)
     assert ran.sum() > 2 * M * K  # ... after more than a step or two
+
+
+def test_the_plain_rnn_trains_on_its_whole_stream_when_it_makes_no_error():
+    """A trial without a wrong step is credited with every event of its stream and runs all of it (an
+    earlier version looked at a prefix of 2 x best + 5 events only and counted the prefix's end as the
+    trial's first error)."""
+    import dataclasses
+    p = gers2002.PROTOCOLS["gts_F10"]
+    net = gers2002.network_for(p, "rnn", 2, 0)
+    for a in net.params.values():
+        a[...] = 0.0  # the same output at every step
+    s = p.task.stream(np.random.default_rng(0), 2, 60)
+    y = net.forward(s.x[:, None], s.lengths[:, None])[:, 0]
+    s = dataclasses.replace(s, target=np.where(s.weights[..., None] > 0, y, s.target))  # always right
+    s = dataclasses.replace(s, target=np.concatenate([s.target[:1], np.where(
+        s.weights[1:, :, None] * (np.arange(s.T) >= s.events[1, 30])[None, :, None] > 0, y[1:] + 1.0, y[1:])]))
+    events, ran = gers2002.jobs._BPTTTrials(net, p)._train_stream(s)
+    np.testing.assert_array_equal(events, [s.n_events[0], 30])  # trial 1 errs at the first judged step of event 31
+    assert ran[0] == s.lengths[0] and ran[1] < s.lengths[1]

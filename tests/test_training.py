@@ -199,3 +199,70 @@ def test_a_bad_clip_norm_is_refused(bad):
 def test_the_online_learner_refuses_clipping():
     with pytest.raises(ValueError, match="does not clip"):
         lstmlib.OnlineLearner(small_net("peephole"), lstmlib.SGD(0.1, clip_norm=1.0))
+
+
+@pytest.mark.parametrize("optimizer, batch", [(lstmlib.SGD(0.3), 1), (lstmlib.Adam(0.01), 2)])
+def test_trials_that_do_not_train_are_left_out_and_the_others_change_not_a_bit(optimizer, batch, rng):
+    """A paused trial costs nothing and leaves every number of the others as it was."""
+    net = small_net("peephole", trials=4)
+    x = rng.normal(size=(4, 6, 5, 2))
+    target = rng.uniform(size=(4, 6, 2))
+    everyone, some = net.copy(), net.copy()
+    t_all = lstmlib.Trainer(everyone, optimizer, gradient="exact", batch_size=batch)
+    t_some = lstmlib.Trainer(some, optimizer, gradient="exact", batch_size=batch)
+    t_all.run(x, target)
+    t_some.run(x, target)  # both have taken a step, so that the optimiser state matters below
+    t_some.active[[1, 3]] = 0
+    frozen = {p: a[[1, 3]].copy() for p, a in some.params.items()}
+    loss_all, err_all = t_all.run(x, target)
+    loss_some, err_some = t_some.run(x, target)
+    for p in net.params:
+        np.testing.assert_array_equal(some.params[p][[0, 2]], everyone.params[p][[0, 2]])
+        np.testing.assert_array_equal(some.params[p][[1, 3]], frozen[p])
+    np.testing.assert_array_equal(loss_some[[0, 2]], loss_all[[0, 2]])
+    np.testing.assert_array_equal(err_some[[0, 2]], err_all[[0, 2]])
+    assert np.isnan(loss_some[[1, 3]]).all() and np.isnan(err_some[[1, 3]]).all()
+    np.testing.assert_array_equal(t_some.steps, [2 * 6 // batch, 6 // batch, 2 * 6 // batch, 6 // batch])
+    t_some.active[:] = 1  # back to training: trial 0 and trial 1 now differ only by the paused steps
+    t_some.run(x, target)
+    assert np.all(np.isfinite(some.params["hidden"]))
+
+
+def test_evaluating_some_trials_gives_their_numbers_from_a_full_evaluation():
+    from lstmlib.tasks.recall import Adding1997
+    net = lstmlib.build("vanilla", 2, 1, 2, 2, trials=3, seed=4)
+    task = Adding1997(20)
+    full = lstmlib.training.evaluate(net, task, n=300, seed=5, batch=128)
+    part = lstmlib.training.evaluate(net, task, n=300, seed=5, batch=128, trials=[2, 0])
+    for key in ("wrong", "mean_abs_error", "mse"):
+        np.testing.assert_array_equal(part[key][[0, 2]], full[key][[0, 2]])
+    assert part["wrong"][1] == -1 and np.isnan(part["mean_abs_error"][1])
+
+
+def test_stop_at_error_trains_exactly_as_loss_weights_cut_after_the_first_wrong_step(rng):
+    """One compiled pass (Gers et al. 2002's training streams) against the two-pass way: find each
+    sequence's first wrong step with a forward pass, then train with the loss weights after it zeroed."""
+    net = lstmlib.build("rnn", 1, 1, 3, trials=4, output="logistic", seed=2, init_range=1.0)
+    T, tol = 30, 0.45
+    x = rng.normal(size=(4, 1, T, 1))
+    target = (rng.uniform(size=(4, 1, T, 1)) < 0.5).astype(float)
+    w = (rng.uniform(size=(4, 1, T)) < 0.3).astype(float)
+    w[3] = 0.0  # trial 3 has no judged step: it never errs and runs to its end
+    lengths = np.array([[T], [T], [T - 7], [T]])
+    w[2, :, T - 7:] = 0.0  # no loss past a sequence's end
+    cut, two_pass = net.copy(), net.copy()
+    y = two_pass.forward(x, lengths)
+    wrong = (w > 0) & ~(np.abs(y - target).max(axis=-1) < tol) & (np.arange(T) < lengths[..., None])
+    first = np.where(wrong.any(axis=-1), wrong.argmax(axis=-1), -1)[:, 0]
+    assert (first >= 0).sum() >= 2, first  # the test needs trials that err
+    w_cut = w * (np.arange(T)[None, None, :] <= np.where(first < 0, T, first)[:, None, None])
+    t_cut = lstmlib.Trainer(cut, lstmlib.SGD(0.2), gradient="exact")
+    loss_c, err_c = t_cut.run(x, target, lengths, loss_at=w, stop_at_error=tol)
+    loss_2, err_2 = lstmlib.Trainer(two_pass, lstmlib.SGD(0.2), gradient="exact").run(x, target, lengths, loss_at=w_cut)
+    np.testing.assert_array_equal(t_cut.first_wrong[:, 0], first)
+    for p in net.params:
+        np.testing.assert_array_equal(cut.params[p], two_pass.params[p])
+    np.testing.assert_array_equal(loss_c, loss_2)
+    np.testing.assert_array_equal(err_c, err_2)
+    with pytest.raises(ValueError, match="stop_at_error"):
+        t_cut.run(x, target, lengths, loss_at=w, stop_at_error=0.0)

@@ -93,10 +93,12 @@ def batch_items(batch, N, B, dtype) -> tuple:
 
 
 def run_items(cfg, master_arrays, mask_arrays, data, *, need_grad, opt_code=kernels.OPT_NONE, hyper=None,
-              steps=None, active=None, state=None, grads, out_loss, out_err, rec=None, rec_trace=None, dtype):
+              steps=None, active=None, state=None, grads, out_loss, out_err, rec=None, rec_trace=None, dtype,
+              cut_at_error=None, cut=None):
     """The one call into :func:`kernels.run_items`: ``data`` is ``(X, LENS, Y, LW)`` from
     :func:`batch_items`; ``master_arrays`` are updated in place when ``opt_code`` names an optimiser
-    (:data:`kernels.OPT_CODES`)."""
+    (:data:`kernels.OPT_CODES`).  ``cut_at_error``: a tolerance, to cut every sequence after its first
+    wrong step (``cut [N, L]`` int64 receives the cut steps; see :func:`kernels.run_items`)."""
     K = cfg[kernels.TRIALS]
     empty = np.zeros((0, 1, 1, 1), dtype)
     if state is None:  # the moment buffers (M, V) of each weight array; none needed without an update
@@ -105,8 +107,9 @@ def run_items(cfg, master_arrays, mask_arrays, data, *, need_grad, opt_code=kern
     optimiser = (opt_code, np.zeros(6) if hyper is None else hyper, np.zeros(K, np.int64) if steps is None else steps,
                  np.ones(K, np.int64) if active is None else active, state)
     outputs = (out_loss, out_err, empty if rec is None else rec, empty if rec_trace is None else rec_trace)
+    cut_rule = (np.inf, np.zeros((0, 0), np.int64)) if cut_at_error is None else (float(cut_at_error), cut)
     kernels.run_items(cfg, tuple(master_arrays), tuple(mask_arrays), tuple(data), need_grad, optimiser,
-                      tuple(grads), outputs)
+                      tuple(grads), outputs, cut_rule)
 
 
 def run(layout, params, output, loss, batch, *, need_grad, gradient="exact", record=False, trace=False):

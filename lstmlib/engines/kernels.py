@@ -750,8 +750,33 @@ def clip_norms(limit, active, grads, masks):
                             G[p, q, k] *= scale
 
 
+@njit(inline="always", **JIT)
+def cut_step(t, y, w, lens, YOUT, tol, cut, w_cut):
+    """The cut rule of :func:`run_items` at step t, after the forward step: ``w_cut [L]`` = the loss
+    weights w [L] of step t, 0 for a sequence cut before t; a sequence with w > 0 whose max_k |y_k -
+    target_k| (in float64) is >= tol or NaN is cut at t (step t still carries its loss).  True when no
+    sequence runs on after t."""
+    O, L = YOUT.shape[1], YOUT.shape[2]
+    running = False
+    for l in range(L):
+        if cut[l] >= 0:
+            w_cut[l] = 0.0
+            continue
+        w_cut[l] = w[l]
+        if w[l] > 0.0:
+            err = 0.0
+            for k in range(O):
+                d = abs(np.float64(YOUT[t, k, l]) - np.float64(y[k, l]))
+                err = max(err, d) if not np.isnan(d) else np.inf
+            if not (err < tol):
+                cut[l] = t
+                continue
+        running = running or t + 1 < lens[l]
+    return not running
+
+
 @njit(**JIT)
-def run_items(cfg, master, masks, data, need_grad, optimiser, grads, outputs):
+def run_items(cfg, master, masks, data, need_grad, optimiser, grads, outputs, cut_rule):
     """Process N items (each: a batch of B sequences per trial); after each item optionally update.
 
     ``master = (Wt, Pt, Ot)``: the weights [.., K] (updated in place); ``masks``: their 0/1 masks of
@@ -765,7 +790,11 @@ def run_items(cfg, master, masks, data, need_grad, optimiser, grads, outputs):
     it applies).  ``outputs = (out_loss, out_err, rec_y, rec_trace)``: out_loss/out_err [N, L]
     per-lane loss and max |output - target| over weighted steps; rec_y [N, T, O, L] or empty: the
     outputs; rec_trace [N, T, 2C + R, L] or empty: s(t), unit activations (g(net_z) and gates),
-    y(t).  All arithmetic runs in the weights' dtype."""
+    y(t).  ``cut_rule = (tol, cut)``: with a finite ``tol`` every sequence is cut after its first wrong
+    step, the first step with a loss weight > 0 and max_k |y_k - target_k| >= tol (or NaN): the steps
+    after it carry no loss and no gradient, and the forward pass of an item ends once every sequence has
+    erred or ended (Gers et al. 2002's training streams end at their first error); ``cut [N, L]``
+    receives each sequence's cut step (-1: none).  All arithmetic runs in the weights' dtype."""
     C, NB, O, R, NS, NO = cfg[C_], cfg[NB_], cfg[O_], cfg[R_], cfg[NS_], cfg[NO_]
     B = cfg[BATCH]
     Wt, Pt, Ot = master
@@ -773,6 +802,8 @@ def run_items(cfg, master, masks, data, need_grad, optimiser, grads, outputs):
     opt_kind, hyper, step, active, state = optimiser
     gW, gP, gO = grads
     out_loss, out_err, rec_y, rec_trace = outputs
+    tol, cut = cut_rule
+    cutting = np.isfinite(tol)
     F = scalar_type(Wt)
     N, T, _, L = X.shape
     dt = Wt.dtype
@@ -792,6 +823,7 @@ def run_items(cfg, master, masks, data, need_grad, optimiser, grads, outputs):
     lane_grads = (np.zeros((R, NS, L), dt), np.zeros((3, C, L), dt), np.zeros((O, NO, L), dt))
     lane_loss = np.zeros(L, np.float64)
     lane_err = np.zeros(L, np.float64)
+    w_cut = np.zeros(L, dt)
     for n in range(N):
         Tn = 0
         for l in range(L):
@@ -801,15 +833,26 @@ def run_items(cfg, master, masks, data, need_grad, optimiser, grads, outputs):
                 fwd.S[0, c, l] = 0.0
         lane_loss[:] = 0.0
         lane_err[:] = 0.0
+        if cutting:
+            for l in range(L):
+                cut[n, l] = -1
         for t in range(Tn):
             a = t if store else t & 1  # step t's slot, and that of s(t-1) in S
             ap = (a - 1 if store else 1 - a) if t > 0 else -1
             sc = t + 1 if store else (t + 1) & 1
             slots = (a, ap, a, sc)
             forward_step(cfg, t, slots, X[n, t], weights, fwd, F)
-            loss_step(cfg, t, Y[n, t], LW[n, t], fwd.YOUT, bwd.DOUT, lane_loss, lane_err)
+            done = False
+            if cutting:
+                done = cut_step(t, Y[n, t], LW[n, t], LENS[n], fwd.YOUT, tol, cut[n], w_cut)
+                loss_step(cfg, t, Y[n, t], w_cut, fwd.YOUT, bwd.DOUT, lane_loss, lane_err)
+            else:
+                loss_step(cfg, t, Y[n, t], LW[n, t], fwd.YOUT, bwd.DOUT, lane_loss, lane_err)
             if rec_trace.shape[0] > 0:
                 record_trace(rec_trace, n, t, slots, fwd, L)
+            if done:  # every sequence has erred or ended: no later step carries loss
+                Tn = t + 1
+                break
         for l in range(L):
             out_loss[n, l] = lane_loss[l]
             out_err[n, l] = lane_err[l]

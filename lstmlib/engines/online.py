@@ -249,119 +249,120 @@ def bad_input(x, target, weights):
 
 
 # run_stream's steps ------------------------------------------------------------------------------
-# ``lanes = (live, seg, n_run)``: which lanes run this step, the segments [L, n, 2] and how many each
-# lane has begun; ``status = (active, ran, stopped)`` as in run_stream.
+# Every lane keeps its own position in the stream, ``pos [L]``: a lane that stops at a wrong step with
+# ``resume`` jumps to its next reset step at once, instead of idling through the rest of its stream
+# while the other lanes run.  Each lane's steps, and so its numbers, are those it would run alone (the
+# kernels never mix lanes); a loop iteration runs one step of every lane that is live.
+# ``lanes = (live, seg, n_run, pos)``: which lanes run this iteration, the segments [L, n, 2], how many
+# each lane has begun, and the step each lane runs next; ``status = (active, ran, stopped)`` as in
+# run_stream.
 
 @njit(**kernels.JIT)
 def end_segment(lanes, l, t):
     """Lane l stops at step t: it no longer runs, and its current segment ends at t.  A call, not
     inlined: inlined into the inlined helpers below, its stores were lost (numba 0.68.1; the stop
     rule never fired), and stops are rare."""
-    live, seg, n_run = lanes
+    live, seg, n_run = lanes[0], lanes[1], lanes[2]
     live[l] = False
     seg[l, n_run[l] - 1, 1] = t
 
 
 @njit(inline="always", **kernels.JIT)
 def count_segments(reset):
-    """At most one segment per reset after step 0, plus one from step 0, for the lane with the most;
-    and ``any_reset [T]``: some lane resets at step t."""
+    """At most one segment per reset after step 0, plus one from step 0, for the lane with the most."""
     T = reset.shape[1]
     n_seg = 1
-    any_reset = np.zeros(T, np.bool_)
     for r in range(reset.shape[0]):
         n = 1
         for t in range(1, T):
             n += reset[r, t]
-            any_reset[t] |= reset[r, t]
         n_seg = max(n_seg, n)
-    return n_seg, any_reset
+    return n_seg
 
 
 @njit(inline="always", **kernels.JIT)
-def start_step(t, stream, sr, resume, status, lanes, learner):
-    """Resets at step t: a waiting lane resumes; a running lane starts afresh (state and partials
-    zeroed) and a new segment.  A lane past the end of its stream stops for this call.  Returns the
-    number of lanes that run step t."""
+def start_step(stream, sr, resume, status, lanes, learner):
+    """Each lane's next step: a lane waiting with ``resume`` moves to its next reset step and resumes
+    there (it goes on waiting if its stream ends first); at a reset a lane starts afresh (state and
+    partials zeroed) and a new segment.  A lane past the end of its stream stops for this call.
+    Returns the number of lanes that run this iteration."""
     reset, lengths = stream[3], stream[4]
     active, stopped = status[0], status[2]
-    live, seg, n_run = lanes
+    live, seg, n_run, pos = lanes
     (S, YC, ACT), partials = learner[0], learner[1]
     n_live = 0
     for l in range(live.shape[0]):
+        if not live[l] and resume and stopped[l] and active[l] == 1:
+            t = pos[l]
+            while t < lengths[l] and not reset[l * sr, t]:
+                t += 1
+            pos[l] = t
+            if t < lengths[l]:
+                stopped[l] = False
+                live[l] = True
+        if not live[l]:
+            continue
+        t = pos[l]
         if t >= lengths[l]:  # past the end of this lane's stream: never run again in this call
             live[l] = False
             continue
         rs = reset[l * sr, t]
-        if rs and resume and stopped[l] and active[l] == 1:
-            stopped[l] = False
-            live[l] = True
-        if live[l]:
-            if rs:
-                for a in (S, YC):
-                    for c in range(a.shape[1]):
-                        a[0, c, l] = 0.0
-                for r in range(ACT.shape[1]):
-                    ACT[0, r, l] = 0.0
-                for a in partials:
-                    for p in range(a.shape[0]):
-                        for q in range(a.shape[1]):
-                            a[p, q, l] = 0.0
-            if rs or t == 0:
-                seg[l, n_run[l], 0] = t
-                n_run[l] += 1
-            n_live += 1
+        if rs:
+            for a in (S, YC):
+                for c in range(a.shape[1]):
+                    a[0, c, l] = 0.0
+            for r in range(ACT.shape[1]):
+                ACT[0, r, l] = 0.0
+            for a in partials:
+                for p in range(a.shape[0]):
+                    for q in range(a.shape[1]):
+                        a[p, q, l] = 0.0
+        if rs or t == 0:
+            seg[l, n_run[l], 0] = t
+            n_run[l] += 1
+        n_live += 1
     return n_live
 
 
 @njit(inline="always", **kernels.JIT)
-def skip_idle(t, resume, any_reset, record, outputs):
-    """No lane runs step t: the first step after it at which a lane may resume (a reset, with
-    ``resume``), or T; the skipped steps are recorded as NaN."""
-    T = any_reset.shape[0]
-    t_end = t + 1
-    while t_end < T and not (resume and any_reset[t_end]):
-        t_end += 1
-    if record:
-        out_y, out_loss, out_err = outputs
-        for l in range(out_y.shape[0]):
-            for u in range(t, t_end):
-                out_loss[l, u] = np.nan
-                out_err[l, u] = np.nan
-                for k in range(out_y.shape[2]):
-                    out_y[l, u, k] = np.nan
-    return t_end
-
-
-@njit(inline="always", **kernels.JIT)
-def gather_step(t, stream, rows, live, step_io, F):
-    """Step t's inputs, targets and loss weights (0 for a lane that does not run) in lane layout;
-    the step's loss and error start at 0.  ``rows = (sx, sy, sw)``: 1 where the stream has a row per
-    lane, 0 where its one row serves every lane."""
+def gather_step(stream, rows, lanes, step_io, F):
+    """Each live lane's inputs, targets and loss weights at its own step, in lane layout (0 for a lane
+    that does not run); the step's loss and error start at 0.  ``rows = (sx, sy, sw)``: 1 where the
+    stream has a row per lane, 0 where its one row serves every lane."""
     x, target, weights = stream[0], stream[1], stream[2]
     sx, sy, sw = rows
+    live, pos = lanes[0], lanes[3]
     XT, YT, w, lane_loss, lane_err = step_io
     for l in range(w.shape[0]):
-        for j in range(XT.shape[0]):
-            XT[j, l] = x[l * sx, t, j]
-        for k in range(YT.shape[0]):
-            YT[k, l] = target[l * sy, t, k]
-        w[l] = weights[l * sw, t] if live[l] else F(0.0)
+        if live[l]:
+            t = pos[l]
+            for j in range(XT.shape[0]):
+                XT[j, l] = x[l * sx, t, j]
+            for k in range(YT.shape[0]):
+                YT[k, l] = target[l * sy, t, k]
+            w[l] = weights[l * sw, t]
+        else:
+            for j in range(XT.shape[0]):
+                XT[j, l] = F(0.0)
+            for k in range(YT.shape[0]):
+                YT[k, l] = F(0.0)
+            w[l] = F(0.0)
         lane_loss[l] = 0.0
         lane_err[l] = 0.0
 
 
 @njit(inline="always", **kernels.JIT)
-def record_step(t, record, YO, step_io, status, lanes, outputs):
-    """Count and (with ``record``) record step t for the lanes that ran it, NaN for the others; a
+def record_step(record, YO, step_io, status, lanes, outputs):
+    """Count and (with ``record``) record the step each live lane ran (the outputs start as NaN); a
     lane whose loss is not finite diverges (``active = -1``) and stops."""
     lane_loss, lane_err = step_io[3], step_io[4]
     active, ran = status[0], status[1]
-    live = lanes[0]
+    live, pos = lanes[0], lanes[3]
     out_y, out_loss, out_err = outputs
     O_n = YO.shape[1]
     for l in range(live.shape[0]):
         if live[l]:
+            t = pos[l]
             ran[l] += 1
             if record:
                 out_loss[l, t] = lane_loss[l]
@@ -371,21 +372,16 @@ def record_step(t, record, YO, step_io, status, lanes, outputs):
             if not np.isfinite(lane_loss[l]):
                 active[l] = -1
                 end_segment(lanes, l, t)
-        elif record:
-            out_loss[l, t] = np.nan
-            out_err[l, t] = np.nan
-            for k in range(O_n):
-                out_y[l, t, k] = np.nan
 
 
 @njit(inline="always", **kernels.JIT)
-def optimiser_step(t, optimiser, params, masks, grads, status, lanes, opt_buf):
-    """After step t: a lane that has summed ``every`` steps since its last update is due; a due lane
+def optimiser_step(optimiser, params, masks, grads, status, lanes, opt_buf):
+    """After a step: a lane that has summed ``every`` steps since its last update is due; a due lane
     whose gradient is not finite diverges and stops, every other one takes one optimiser step (and
     its gradient is zeroed).  ``opt_buf = (due, chk, c1, c2)``: lane scratch."""
     kind, hyper, every, steps, pending, opt_state = optimiser
     active = status[0]
-    live = lanes[0]
+    live, pos = lanes[0], lanes[3]
     due, chk, c1, c2 = opt_buf
     n_due = 0
     for l in range(live.shape[0]):
@@ -407,7 +403,7 @@ def optimiser_step(t, optimiser, params, masks, grads, status, lanes, opt_buf):
                 pending[l] = 0
             else:
                 active[l] = -1
-                end_segment(lanes, l, t)
+                end_segment(lanes, l, pos[l])
                 due[l] = 0
     all_due = True
     for l in range(live.shape[0]):
@@ -420,11 +416,12 @@ def optimiser_step(t, optimiser, params, masks, grads, status, lanes, opt_buf):
 
 
 @njit(inline="always", **kernels.JIT)
-def commit_step(t, tol, state, w, lane_err, status, lanes):
-    """Step t becomes the past (slot 1 -> slot 0) for the lanes still running; then the stop rule: a
-    lane with a target and max |y - target| >= tol (or NaN) stops."""
+def commit_step(tol, state, w, lane_err, status, lanes, stepped):
+    """The step becomes the past (slot 1 -> slot 0) for the lanes still running; then the stop rule: a
+    lane with a target and max |y - target| >= tol (or NaN) stops.  Every lane that ran the step
+    (``stepped``) moves on to its next one."""
     stopped = status[2]
-    live = lanes[0]
+    live, pos = lanes[0], lanes[3]
     for a in state:
         for r in range(a.shape[1]):
             for l in range(live.shape[0]):
@@ -433,12 +430,14 @@ def commit_step(t, tol, state, w, lane_err, status, lanes):
     for l in range(live.shape[0]):
         if live[l] and w[l] != 0.0 and not (lane_err[l] < tol):
             stopped[l] = True
-            end_segment(lanes, l, t)
+            end_segment(lanes, l, pos[l])
+        if stepped[l]:
+            pos[l] += 1
 
 
 @njit(**kernels.JIT)
 def run_stream(cfg, params, masks, stream, rule, optimiser, learner, status, outputs):
-    """Run T steps of a stream for all lanes (= trials).
+    """Run a stream chunk for all lanes (= trials), each lane at its own position (see above).
 
     ``params = (W, P, O)`` and ``masks``: the weights in kernel layout and their masks.  ``stream =
     (x, target, weights, reset, lengths)``: x [K or 1, T, I], target [K or 1, T, O] (float64),
@@ -462,7 +461,6 @@ def run_stream(cfg, params, masks, stream, rule, optimiser, learner, status, out
     F = kernels.scalar_type(W)
     C, NB, I, O_n, R, NS = cfg[C_], cfg[NB_], cfg[I_], cfg[O_], cfg[R_], cfg[NS_]
     L = active.shape[0]
-    T = x.shape[1]
     dt = W.dtype
     # lane l reads row l of an input with K rows, row 0 of one with a single row
     rows = (1 if x.shape[0] > 1 else 0, 1 if target.shape[0] > 1 else 0, 1 if weights.shape[0] > 1 else 0)
@@ -477,23 +475,26 @@ def run_stream(cfg, params, masks, stream, rule, optimiser, learner, status, out
     step_io = (np.zeros((I, L), dt), np.zeros((O_n, L), dt), np.zeros(L, dt), np.zeros(L), np.zeros(L))
     XT, YT, w, lane_loss, lane_err = step_io
     opt_buf = (np.zeros(L, np.int64), np.zeros(L), np.ones(L), np.ones(L))  # due, chk, c1, c2
-    n_seg, any_reset = count_segments(reset)
+    n_seg = count_segments(reset)
     live = np.zeros(L, np.bool_)
     for l in range(L):
         live[l] = active[l] == 1 and not stopped[l]
-    lanes = (live, np.full((L, n_seg, 2), -1, np.int64), np.zeros(L, np.int64))  # live, seg, n_run
-    t = -1
-    while t + 1 < T:
-        t += 1
-        if start_step(t, stream, sr, resume, status, lanes, learner) == 0:
-            t = skip_idle(t, resume, any_reset, record, outputs) - 1
-            continue
-        gather_step(t, stream, rows, live, step_io, F)
+    lanes = (live, np.full((L, n_seg, 2), -1, np.int64), np.zeros(L, np.int64), np.zeros(L, np.int64))
+    stepped = np.zeros(L, np.bool_)
+    if record:  # NaN at every step a lane does not run
+        out_y, out_loss, out_err = outputs
+        out_y[:] = np.nan
+        out_loss[:] = np.nan
+        out_err[:] = np.nan
+    while start_step(stream, sr, resume, status, lanes, learner) > 0:
+        for l in range(L):
+            stepped[l] = live[l]
+        gather_step(stream, rows, lanes, step_io, F)
         kernels.forward_step(cfg, 0, (1, 0, 0, 1), XT, lane_weights, fwd, F)
         kernels.loss_step(cfg, 0, YT, w, YO, scratch[0], lane_loss, lane_err)
         rtrl_step(cfg, XT, lane_weights, fwd, live, partials, grads, scratch, F)
-        record_step(t, record, YO, step_io, status, lanes, outputs)
+        record_step(record, YO, step_io, status, lanes, outputs)
         if optimiser[0] != OPT_NONE:
-            optimiser_step(t, optimiser, params, masks, grads, status, lanes, opt_buf)
-        commit_step(t, tol, state, w, lane_err, status, lanes)
+            optimiser_step(optimiser, params, masks, grads, status, lanes, opt_buf)
+        commit_step(tol, state, w, lane_err, status, lanes, stepped)
     return lanes[1]

@@ -180,11 +180,28 @@ def _round(v):
 
 def _worker_init():
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _keep_freed_memory()
     try:
         import torch
         torch.set_num_threads(1)
     except ImportError:
         pass
+
+
+def _keep_freed_memory():
+    """Have glibc's malloc keep freed memory for reuse instead of handing it back to the system at once.
+    Every engine call allocates and frees buffers of a few MB; in a worker process glibc trimmed the
+    heap after each (a brk system call and fresh zeroed pages at the next call), which took half the
+    worker's time on the timing chapter's stream-by-stream jobs.  Speed only: no number changes."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to tune
+        return
+    M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
+    libc.mallopt(M_TRIM_THRESHOLD, 512 << 20)
+    libc.mallopt(M_TOP_PAD, 64 << 20)
+    libc.mallopt(M_MMAP_THRESHOLD, 256 << 20)
 
 
 def _run_in_worker(job, messages):

@@ -130,7 +130,12 @@ class Stream:
         """Per trial, the number of events completed before its first wrong step (all its events if no
         step is wrong), int64 ``[K]``.  An event completed at the wrong step itself does not count.
         Arguments as for :meth:`first_wrong_step`."""
-        first = self.first_wrong_step(error, tolerance)
+        return self.events_before(self.first_wrong_step(error, tolerance))
+
+    def events_before(self, first) -> np.ndarray:
+        """Per trial, the number of events completed before step ``first [K]`` (-1: all its events),
+        int64 ``[K]``: :meth:`correct_events` for known first wrong steps."""
+        first = np.asarray(first, dtype=np.int64)
         limit = np.where(first < 0, np.iinfo(np.int64).max, first)
         present = self.events >= 0
         return (present & (self.events < limit[:, None])).sum(axis=1).astype(np.int64)

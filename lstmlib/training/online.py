@@ -8,8 +8,10 @@ streams, each from a reset state and each ending at its first wrong step.  With
 True at each one's first step): a trial that makes an error skips the rest of its stream and
 resumes at the next reset, exactly as if every stream were a call of its own, and
 ``StreamResult.segments`` lists where each stream stopped (``record=False`` spares the per-step
-outputs, large for long concatenations).  Steps at which no trial runs cost next to nothing.  A call
-has a fixed cost of some 15-20 µs (argument checks, the compiled kernel's dispatch) besides its
+outputs, large for long concatenations).  Each trial keeps its own position in the chunk: a trial
+that errs jumps straight to its next reset instead of idling through the rest of its stream while
+the others run, so a call costs the steps the trials actually run (the most any one trial runs).  A
+call has a fixed cost of some 15-20 µs (argument checks, the compiled kernel's dispatch) besides its
 steps; ``benchmarks/online.py --streams`` measures both ways.
 """
 

@@ -95,34 +95,48 @@ class RandomTestSetRule:
         if K != self.net.trials:
             raise ValueError(f"this rule watches {self.net.trials} trials, got {K}")
         self.seen += n
-        ev = evaluate(self.net, self.task, n=self.n, seed=self.rng)
+        # a trial that no longer trains (train() passes NaN for its whole chunk) is not tested: its
+        # weights are frozen, and the test sequences drawn stay the same for the others
+        live = np.flatnonzero(~np.all(np.isnan(np.asarray(err, dtype=float)), axis=1))
+        if live.size == 0:
+            return np.full(K, -1)
+        ev = evaluate(self.net, self.task, n=self.n, seed=self.rng, trials=None if live.size == K else live)
         wrong_ok = ev["wrong"] <= self.max_wrong
         self.wrong_ok_at = np.where(wrong_ok & (self.wrong_ok_at < 0), self.seen, self.wrong_ok_at)
         ok = wrong_ok if self.mean_error is None else wrong_ok & (ev["mean_abs_error"] < self.mean_error)
         return np.where(ok, n - 1, -1)
 
 
-def evaluate(net, task, n=2560, seed=0, batch=512):
+def evaluate(net, task, n=2560, seed=0, batch=512, trials=None):
     """Test ``net`` on ``n`` fresh sequences per trial from ``task`` (a :mod:`lstmlib.tasks.recall` task).
 
     ``seed``: an integer or a ``numpy.random.Generator``.  Returns a dict of per-trial arrays: ``wrong``
     (sequences failing ``task.correct``), ``mean_abs_error`` and ``mse`` (against the noise-free target
-    at the sequence end), and ``n``."""
+    at the sequence end), and ``n``.  ``trials``: indices of the only trials to test (the sequences are
+    drawn for every trial all the same, so each tested trial sees what it would see alone); the others
+    get -1 wrong and NaN errors."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    wrong = np.zeros(net.trials, np.int64)
-    abs_sum = np.zeros(net.trials)
-    sq_sum = np.zeros(net.trials)
+    K = net.trials
+    pick = np.arange(K) if trials is None else np.asarray(trials, dtype=np.int64)
+    tested = net if trials is None else net.subset(pick)
+    wrong = np.zeros(pick.size, np.int64)
+    abs_sum = np.zeros(pick.size)
+    sq_sum = np.zeros(pick.size)
     done = 0
     while done < n:
         m = min(batch, n - done)
-        b = task.draw(rng, net.trials, m)
-        y = outputs_at_end(net.forward(b.x, b.lengths), b.lengths)
-        wrong += (~task.correct(y, b.clean_target)).sum(axis=1)
+        b = task.draw(rng, K, m)
+        x, lengths, clean = b.x[pick], b.lengths[pick], b.clean_target[pick]
+        y = outputs_at_end(tested.forward(x, lengths), lengths)
+        wrong += (~task.correct(y, clean)).sum(axis=1)
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged trial scores inf/nan, not a warning
-            diff = np.abs(y - b.clean_target).max(axis=-1)
+            diff = np.abs(y - clean).max(axis=-1)
             abs_sum += diff.sum(axis=1)
             sq_sum += (diff ** 2).sum(axis=1)
         done += m
-    return {"n": int(n), "wrong": wrong, "mean_abs_error": abs_sum / n, "mse": sq_sum / n}
+    out = {"n": int(n), "wrong": np.full(K, -1, np.int64), "mean_abs_error": np.full(K, np.nan),
+           "mse": np.full(K, np.nan)}
+    out["wrong"][pick], out["mean_abs_error"][pick], out["mse"][pick] = wrong, abs_sum / n, sq_sum / n
+    return out

@@ -38,29 +38,67 @@ class Trainer:
         self.grads = tuple(np.zeros_like(m) for m in master)
         self.steps = np.zeros(net.trials, np.int64)
         self.active = np.ones(net.trials, np.int64)
+        self.first_wrong = np.full((net.trials, 0), -2, np.int64)  # see run(stop_at_error=...)
 
-    def run(self, x, target, lengths=None, loss_at="end"):
+    def run(self, x, target, lengths=None, loss_at="end", stop_at_error=None):
         """Train on ``n`` sequences per trial (``x [trials, n, T, inputs]``), ``n / batch_size``
         updates in order.  Returns per-sequence ``loss`` and ``max_error`` arrays ``[trials, n]``
-        (max |output - target| over the steps that carry loss), computed before each update."""
+        (max |output - target| over the steps that carry loss), computed before each update; NaN for
+        the trials that were not training (``active != 1``) when the call began.
+
+        ``stop_at_error=tol``: each sequence ends at its first wrong step (a step with loss weight > 0
+        and max |output - target| >= tol, or NaN): that step is learned from, the later ones carry no
+        loss, exactly as if the loss weights after it were 0 (Gers et al. 2002's training streams).
+        The wrong steps are left in ``self.first_wrong [trials, n]`` (-1: none; -2: the trial did not
+        train).
+
+        Only those trials run: the others (stopped or diverged) are left out of the compiled call
+        altogether, which saves their share of the work and changes no number, because every trial's
+        arithmetic is its own (lanes never mix across trials)."""
         net, B = self.net, self.batch_size
         b = net.batch(x, target, lengths, loss_at)
         K, n, T, _ = b.x.shape
         if n % B:
             raise ValueError(f"the number of sequences per trial ({n}) must be a multiple of batch_size ({B})")
         N = n // B
-        out_loss = np.zeros((N, K * B))
-        out_err = np.zeros((N, K * B))
-        master = compiled.master(net.params)
-        compiled.run_items(self.cfg, master, self.masks, compiled.batch_items(b, N, B, net.dtype), need_grad=True,
+        if stop_at_error is not None and (isinstance(stop_at_error, bool) or not isinstance(
+                stop_at_error, (int, float, np.floating)) or not np.isfinite(stop_at_error) or stop_at_error <= 0):
+            raise ValueError(f"stop_at_error must be a finite number > 0 or None, got {stop_at_error!r}")
+        live = np.flatnonzero(self.active == 1)
+        loss, err = np.full((K, n), np.nan), np.full((K, n), np.nan)
+        self.first_wrong = np.full((K, n), -2, np.int64)
+        if live.size == 0:
+            return loss, err
+        every = live.size == K
+        Kl = live.size
+        out_loss = np.zeros((N, Kl * B))
+        out_err = np.zeros((N, Kl * B))
+        pick = (lambda a: a) if every else (lambda a: np.ascontiguousarray(a[..., live]))
+        master = tuple(pick(m) for m in compiled.master(net.params))
+        state, grads = tuple(pick(s) for s in self.state), tuple(pick(g) for g in self.grads)
+        steps, active = pick(self.steps), pick(self.active)
+        if not every:
+            b = type(b)(b.x[live], b.lengths[live], b.target[live], b.weights[live])
+        cut = np.zeros((N, Kl * B), np.int64)
+        cfg = self.cfg
+        if not every:
+            cfg = cfg.copy()
+            cfg[kernels.TRIALS] = Kl
+        compiled.run_items(cfg, master, self.masks, compiled.batch_items(b, N, B, net.dtype), need_grad=True,
                            opt_code=kernels.OPT_CODES[self.optimizer.code], hyper=self.optimizer.hyper(),
-                           steps=self.steps, active=self.active, state=self.state, grads=self.grads,
-                           out_loss=out_loss, out_err=out_err, dtype=net.dtype)
-        compiled.load_master(net.params, master)
-
-        def per_sequence(a):  # [N, K*B] -> [K, n]
-            return a.reshape(N, K, B).transpose(1, 0, 2).reshape(K, n)
-        return per_sequence(out_loss), per_sequence(out_err)
+                           steps=steps, active=active, state=state, grads=grads,
+                           out_loss=out_loss, out_err=out_err, dtype=net.dtype, cut_at_error=stop_at_error, cut=cut)
+        for name, m in zip(compiled.PARAMS, master):
+            net.params[name][live] = m.transpose(2, 0, 1)
+        if not every:
+            for whole, part in zip(self.state + self.grads, state + grads):
+                whole[..., live] = part
+            self.steps[live], self.active[live] = steps, active
+        loss[live] = out_loss.reshape(N, Kl, B).transpose(1, 0, 2).reshape(Kl, n)
+        err[live] = out_err.reshape(N, Kl, B).transpose(1, 0, 2).reshape(Kl, n)
+        if stop_at_error is not None:
+            self.first_wrong[live] = cut.reshape(N, Kl, B).transpose(1, 0, 2).reshape(Kl, n)
+        return loss, err
 
 
 @dataclass

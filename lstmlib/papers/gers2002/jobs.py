@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from numba import njit
 
 from ..._checks import check_flag
 from ...model import ARCHITECTURES, build
@@ -111,27 +112,50 @@ class _OnlineTrials(_Trials):
         n = s.lengths.reshape(M, K)
         offsets = np.vstack([np.zeros((1, K), np.int64), np.cumsum(n, axis=0)[:-1]])
         total = n.sum(axis=0)
-        x = np.zeros((K, int(total.max()), s.x.shape[2]))
-        target, weights = np.zeros(x.shape[:2] + (s.target.shape[2],)), np.zeros(x.shape[:2])
-        reset = np.zeros(x.shape[:2], bool)
-        for j in range(M):
-            for k in range(K):
-                row, o, m = j * K + k, offsets[j, k], n[j, k]
-                x[k, o:o + m], target[k, o:o + m] = s.x[row, :m], s.target[row, :m]
-                weights[k, o:o + m] = s.weights[row, :m]
-                reset[k, o] = True
+        x, target, weights, reset = concatenate_streams(s, n, offsets, int(total.max()))
         r = self.learner.run(x, target, weights, stop_at_error=s.tolerance, reset=reset, resume_at_reset=True,
                              record=False, lengths=total)
+        # correct events of each stream a trial ran: all of them, or those before the step it stopped at
         events = np.full((M, K), -1, np.int64)
-        for k in range(K):
-            for start, stop in r.segments[k]:
-                if start < 0:
-                    continue
-                j = int(np.searchsorted(offsets[:, k], start))
-                ev = s.events[j * K + k]
-                ev = ev[ev >= 0]
-                events[j, k] = len(ev) if stop < 0 else int((offsets[j, k] + ev < stop).sum())
+        k_idx, seg_idx = np.nonzero(r.segments[:, :, 0] >= 0)
+        start, stop = r.segments[k_idx, seg_idx, 0], r.segments[k_idx, seg_idx, 1]
+        j_idx = (offsets.T[k_idx] <= start[:, None]).sum(axis=1) - 1  # the stream that begins at start
+        ev = s.events[j_idx * K + k_idx]  # [segments, max events], -1 padded
+        counted = (ev >= 0) & ((stop[:, None] < 0) | (offsets[j_idx, k_idx][:, None] + ev < stop[:, None]))
+        events[j_idx, k_idx] = counted.sum(axis=1)
         return events, r.steps
+
+
+@njit(cache=True, nogil=True)
+def _concatenate(a, n, offsets, out):
+    """out[k, offsets[j, k] + t, :] = a[j * K + k, t, :] for t < n[j, k]; the rest of out is zeroed."""
+    M, K = n.shape
+    F = a.shape[2]
+    for k in range(K):
+        end = 0
+        for j in range(M):
+            o, row = offsets[j, k], j * K + k
+            for t in range(n[j, k]):
+                for i in range(F):
+                    out[k, o + t, i] = a[row, t, i]
+            end = o + n[j, k]
+        for t in range(end, out.shape[1]):
+            for i in range(F):
+                out[k, t, i] = 0.0
+
+
+def concatenate_streams(s, n, offsets, T):
+    """The ``M * K`` streams of ``s`` (stream j of trial k is row j * K + k; ``n [M, K]`` their lengths,
+    ``offsets [M, K]`` where each begins) as one row per trial of ``T`` steps: ``(x, target, weights,
+    reset)``, reset True at each stream's first step.  Compiled: the streams are long, and most of
+    each is never run (a trial stops at its first error), so the copy must cost little."""
+    K = n.shape[1]
+    x, target = np.empty((K, T, s.x.shape[2])), np.empty((K, T, s.target.shape[2]))
+    weights, reset = np.empty((K, T)), np.zeros((K, T), bool)
+    for a, out in ((s.x, x), (s.target, target), (s.weights[..., None], weights[..., None])):
+        _concatenate(np.ascontiguousarray(a, dtype=np.float64), n, offsets, out)
+    reset[np.repeat(np.arange(K), n.shape[0]), offsets.T.ravel()] = True
+    return x, target, weights, reset
 
 
 class _BPTTTrials(_Trials):
@@ -143,7 +167,6 @@ class _BPTTTrials(_Trials):
     def __init__(self, net, protocol):
         super().__init__(net, protocol, Trainer(net, protocol.make_optimizer(), gradient="exact"))
         self.trainer = self.driver
-        self.best = 0
 
     def train_streams(self, rng, M):
         K = self.net.trials
@@ -157,28 +180,13 @@ class _BPTTTrials(_Trials):
         return events, ran
 
     def _train_stream(self, s):
-        # forward a prefix long enough for every trial's first error (the stream is cut there), and the
-        # whole stream only when some trial gets the prefix right
-        n = s.events.shape[1]
-        end = int(s.events[:, min(n - 1, 2 * self.best + 5)].max()) + 1
-        while True:
-            lengths = np.minimum(s.lengths, end)
-            y = np.zeros(s.target.shape)
-            y[:, :end] = self.net.forward(s.x[:, None, :end], lengths[:, None])[:, 0]
-            err = s.error(y)
-            wrong = s.first_wrong_step(err)
-            if end >= s.T or not np.any((wrong < 0) & (self.trainer.active == 1)):
-                break
-            end = s.T
-        self.best = max(self.best, int(s.correct_events(err).max()))
+        # one compiled pass: the forward pass finds each trial's first wrong step and ends once every
+        # trial has erred, and the backward pass learns from the stream up to that step
+        self.trainer.run(s.x[:, None], s.target[:, None], s.lengths[:, None], loss_at=s.weights[:, None],
+                         stop_at_error=s.tolerance)
+        wrong = self.trainer.first_wrong[:, 0]
         last = np.where(wrong >= 0, wrong, s.lengths - 1)  # the stream ends at its first wrong step
-        active = self.trainer.active == 1
-        if active.any():
-            used = int(last[active].max()) + 1
-            w = (s.weights * (np.arange(s.T)[None, :] <= last[:, None]) * active[:, None])[:, :used]
-            self.trainer.run(s.x[:, None, :used], s.target[:, None, :used], np.minimum(s.lengths, used)[:, None],
-                             loss_at=w[:, None])
-        return s.correct_events(err), last + 1
+        return s.events_before(np.where(wrong >= -1, wrong, -1)), last + 1
 
 
 def events_on(net, protocol, stream):
