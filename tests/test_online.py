@@ -611,3 +611,40 @@ def test_lengths_end_each_trials_stream_without_running_the_padding():
         assert not np.array_equal(padded.params["hidden"][2], whole.params["hidden"][2])
     with pytest.raises(ValueError, match="lengths"):
         lstmlib.OnlineLearner(net.copy(), lstmlib.SGD(0.1)).run(x, y, lengths=np.array([31, 1, 1]))
+
+
+def test_queued_streams_train_exactly_as_their_concatenation():
+    """run_queued over a pool of streams gives what run(resume_at_reset) gives on each trial's queued
+    streams concatenated: weights, per-step outputs/loss/error, steps and segments."""
+    rng = np.random.default_rng(21)
+    K, M, Tp, tol = 3, 6, 15, 0.25
+    pool_x, pool_y, pool_w = stream(rng, K * M, Tp, 1, 1)
+    queue = rng.permutation(K * M).reshape(K, M)
+    lengths = rng.integers(1, Tp + 1, size=(K, M))
+    total = lengths.sum(axis=1)
+    T = int(total.max())
+    x, y, w = np.zeros((K, T, 1)), np.zeros((K, T, 1)), np.zeros((K, T))
+    reset = np.zeros((K, T), bool)
+    for k in range(K):
+        at = 0
+        for m in range(M):
+            n, row = lengths[k, m], queue[k, m]
+            x[k, at:at + n], y[k, at:at + n], w[k, at:at + n] = pool_x[row, :n], pool_y[row, :n], pool_w[row, :n]
+            reset[k, at] = True
+            at += n
+    net = lstmlib.build("peephole", 1, 1, 1, 2, trials=K, init_range=0.5, seed=9, output="logistic",
+                        forget_gate_bias=-1.0)
+    a, b = net.copy(), net.copy()
+    ra = lstmlib.OnlineLearner(a, lstmlib.Adam(0.02)).run(x, y, w, reset=reset, stop_at_error=tol,
+                                                          resume_at_reset=True, lengths=total)
+    rb = lstmlib.OnlineLearner(b, lstmlib.Adam(0.02)).run_queued(pool_x, pool_y, pool_w, queue, lengths,
+                                                                 stop_at_error=tol, record=True)
+    for f in ("outputs", "loss", "error", "steps", "stopped", "segments"):
+        np.testing.assert_array_equal(getattr(ra, f), getattr(rb, f), err_msg=f)
+    for p in PACKED:
+        np.testing.assert_array_equal(a.params[p], b.params[p])
+    assert (ra.segments[..., 1] >= 0).sum() > 3 and (ra.segments[..., 1] == -1).sum() > 0  # stops and run-throughs
+    with pytest.raises(ValueError, match="queue"):
+        lstmlib.OnlineLearner(net.copy(), lstmlib.SGD(0.1)).run_queued(pool_x, pool_y, pool_w, queue + K * M, lengths)
+    with pytest.raises(ValueError, match="lengths"):
+        lstmlib.OnlineLearner(net.copy(), lstmlib.SGD(0.1)).run_queued(pool_x, pool_y, pool_w, queue, lengths * 0)

@@ -253,9 +253,9 @@ def bad_input(x, target, weights):
 # ``resume`` jumps to its next reset step at once, instead of idling through the rest of its stream
 # while the other lanes run.  Each lane's steps, and so its numbers, are those it would run alone (the
 # kernels never mix lanes); a loop iteration runs one step of every lane that is live.
-# ``lanes = (live, seg, n_run, pos)``: which lanes run this iteration, the segments [L, n, 2], how many
-# each lane has begun, and the step each lane runs next; ``status = (active, ran, stopped)`` as in
-# run_stream.
+# ``lanes = (live, seg, n_run, pos, cur)``: which lanes run this iteration, the segments [L, n, 2], how
+# many each lane has begun, the step each lane runs next and the stream of its queue that holds it;
+# ``status = (active, ran, stopped)`` as in run_stream.
 
 @njit(**kernels.JIT)
 def end_segment(lanes, l, t):
@@ -286,11 +286,12 @@ def start_step(stream, sr, resume, status, lanes, learner):
     there (it goes on waiting if its stream ends first); at a reset a lane starts afresh (state and
     partials zeroed) and a new segment.  A lane past the end of its stream stops for this call.
     Returns the number of lanes that run this iteration."""
-    reset, lengths = stream[3], stream[4]
+    reset, lengths, starts = stream[3], stream[4], stream[6]
     active, stopped = status[0], status[2]
-    live, seg, n_run, pos = lanes
+    live, seg, n_run, pos, cur = lanes
     (S, YC, ACT), partials = learner[0], learner[1]
     n_live = 0
+    M = starts.shape[1]
     for l in range(live.shape[0]):
         if not live[l] and resume and stopped[l] and active[l] == 1:
             t = pos[l]
@@ -306,6 +307,8 @@ def start_step(stream, sr, resume, status, lanes, learner):
         if t >= lengths[l]:  # past the end of this lane's stream: never run again in this call
             live[l] = False
             continue
+        while cur[l] + 1 < M and starts[l, cur[l] + 1] <= t:  # the queued stream that holds step t
+            cur[l] += 1
         rs = reset[l * sr, t]
         if rs:
             for a in (S, YC):
@@ -329,18 +332,18 @@ def gather_step(stream, rows, lanes, step_io, F):
     """Each live lane's inputs, targets and loss weights at its own step, in lane layout (0 for a lane
     that does not run); the step's loss and error start at 0.  ``rows = (sx, sy, sw)``: 1 where the
     stream has a row per lane, 0 where its one row serves every lane."""
-    x, target, weights = stream[0], stream[1], stream[2]
+    x, target, weights, queue, starts = stream[0], stream[1], stream[2], stream[5], stream[6]
     sx, sy, sw = rows
-    live, pos = lanes[0], lanes[3]
+    live, pos, cur = lanes[0], lanes[3], lanes[4]
     XT, YT, w, lane_loss, lane_err = step_io
     for l in range(w.shape[0]):
         if live[l]:
-            t = pos[l]
+            row, t = queue[l, cur[l]], pos[l] - starts[l, cur[l]]
             for j in range(XT.shape[0]):
-                XT[j, l] = x[l * sx, t, j]
+                XT[j, l] = x[row * sx, t, j]
             for k in range(YT.shape[0]):
-                YT[k, l] = target[l * sy, t, k]
-            w[l] = weights[l * sw, t]
+                YT[k, l] = target[row * sy, t, k]
+            w[l] = weights[row * sw, t]
         else:
             for j in range(XT.shape[0]):
                 XT[j, l] = F(0.0)
@@ -440,9 +443,13 @@ def run_stream(cfg, params, masks, stream, rule, optimiser, learner, status, out
     """Run a stream chunk for all lanes (= trials), each lane at its own position (see above).
 
     ``params = (W, P, O)`` and ``masks``: the weights in kernel layout and their masks.  ``stream =
-    (x, target, weights, reset, lengths)``: x [K or 1, T, I], target [K or 1, T, O] (float64),
-    weights [K or 1, T] loss weights, reset [K or 1, T] (a first axis of 1: the same for every lane),
-    lengths [K] (lane k runs its first lengths[k] steps).  ``rule = (tol, resume, record)``: the stop
+    (x, target, weights, reset, lengths, queue, starts)``: reset [K or 1, T] (a first axis of 1: the
+    same for every lane) and lengths [K] (lane k runs its first lengths[k] steps) in each lane's own
+    steps; x [rows, T', I], target [rows, T', O] (float64) and weights [rows, T'] loss weights hold
+    streams, of which lane k runs rows ``queue[k, 0], queue[k, 1], ...`` one after the other, row
+    ``queue[k, m]`` from its step ``starts[k, m]`` on (``queue [K, M]``, ``starts [K, M]`` int64,
+    ``starts[k, 0] = 0``; one stream per lane: ``queue[k, 0] = k``; an input with a single row serves
+    every lane).  ``rule = (tol, resume, record)``: the stop
     rule's tolerance, ``resume_at_reset`` and ``record``.  ``optimiser = (kind, hyper, every, steps,
     pending, opt_state)``: an ``OPT_*`` code (OPT_NONE: no update), its five numbers, steps per
     update, the optimiser steps [K] and the steps summed since the last update [K] per lane, and the
@@ -479,7 +486,8 @@ def run_stream(cfg, params, masks, stream, rule, optimiser, learner, status, out
     live = np.zeros(L, np.bool_)
     for l in range(L):
         live[l] = active[l] == 1 and not stopped[l]
-    lanes = (live, np.full((L, n_seg, 2), -1, np.int64), np.zeros(L, np.int64), np.zeros(L, np.int64))
+    lanes = (live, np.full((L, n_seg, 2), -1, np.int64), np.zeros(L, np.int64), np.zeros(L, np.int64),
+             np.zeros(L, np.int64))
     stepped = np.zeros(L, np.bool_)
     if record:  # NaN at every step a lane does not run
         out_y, out_loss, out_err = outputs

@@ -149,23 +149,14 @@ class OnlineLearner:
         (default T); the padding after it is not run at all (no forward step and, unlike a step with zero loss
         weight, no optimiser step)."""
         net = self.net
-        K, L, dt = net.trials, net.layout, net.dtype
+        K, L = net.trials, net.layout
         x = _stream_input("x", x, K, L.n_inputs)
         T = x.shape[1]
         target = _stream_input("target", target, K, L.n_outputs, T)
         weights = np.ones((1, T)) if weights is None else _per_step("weights", weights, K, T, np.float64)
         reset = np.zeros((1, T), np.bool_) if reset is None else _per_step("reset", reset, K, T, np.bool_)
-        if stop_at_error is None:
-            tol = np.inf
-        elif isinstance(stop_at_error, bool) or not isinstance(stop_at_error, (int, float, np.floating)) \
-                or not np.isfinite(stop_at_error) or stop_at_error <= 0:
-            raise ValueError(f"stop_at_error must be a finite number > 0 or None, got {stop_at_error!r}")
-        else:
-            tol = float(stop_at_error)
-        bad = online.bad_input(x, target, weights)
-        if bad:
-            raise ValueError(("x contains non-finite values", "target contains non-finite values",
-                              "loss weights must be finite and >= 0")[bad - 1])
+        tol = _tolerance(stop_at_error)
+        _check_finite(x, target, weights)
         if lengths is None:
             lengths = np.full(K, T, np.int64)
         else:
@@ -174,7 +165,51 @@ class OnlineLearner:
                     or lengths.max() > T:
                 raise ValueError(f"lengths must be {K} integers in [0, T={T}], got {lengths!r}")
             lengths = lengths.astype(np.int64)
-        resume, record = bool(resume_at_reset), bool(record)
+        queue, starts = np.arange(K, dtype=np.int64)[:, None], np.zeros((K, 1), np.int64)
+        return self._run((x, target, weights, reset, lengths, queue, starts), T, tol, bool(resume_at_reset),
+                         bool(record), update)
+
+    def run_queued(self, x, target, weights, queue, lengths, *, stop_at_error=None, update=True,
+                   record=False) -> StreamResult:
+        """Run queues of streams: trial k runs the streams ``queue[k, 0], queue[k, 1], ...`` (rows of
+        ``x [streams, T', inputs]``, ``target [streams, T', outputs]`` and loss weights ``[streams, T']``)
+        one after the other, stream ``queue[k, m]`` cut to its first ``lengths[k, m]`` steps, each from a
+        reset, with ``resume_at_reset``: exactly :meth:`run` on each trial's streams concatenated (reset
+        at each one's first step), without building the concatenation.  Positions in the result
+        (``segments``, the per-step arrays) are steps of that concatenation.  ``queue`` and ``lengths``:
+        integers ``[trials, M]``."""
+        net = self.net
+        K, L = net.trials, net.layout
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        target = np.ascontiguousarray(target, dtype=np.float64)
+        weights = np.ascontiguousarray(weights, dtype=np.float64)
+        if x.ndim != 3 or x.shape[2] != L.n_inputs or x.shape[0] < 1 or x.shape[1] < 1:
+            raise ValueError(f"x must have shape [streams, time, inputs={L.n_inputs}], got {x.shape}")
+        if target.shape != x.shape[:2] + (L.n_outputs,):
+            raise ValueError(f"target must have shape {x.shape[:2] + (L.n_outputs,)}, got {target.shape}")
+        if weights.shape != x.shape[:2]:
+            raise ValueError(f"weights must have shape {x.shape[:2]}, got {weights.shape}")
+        queue, lengths = np.asarray(queue), np.asarray(lengths)
+        if queue.ndim != 2 or queue.shape[0] != K or queue.shape[1] < 1 or not np.issubdtype(queue.dtype, np.integer) \
+                or queue.min() < 0 or queue.max() >= x.shape[0]:
+            raise ValueError(f"queue must be integers [trials={K}, M >= 1] in [0, {x.shape[0]}), got {queue!r}")
+        if lengths.shape != queue.shape or not np.issubdtype(lengths.dtype, np.integer) or lengths.min() < 1 \
+                or lengths.max() > x.shape[1]:
+            raise ValueError(f"lengths must be integers of shape {queue.shape} in [1, {x.shape[1]}], got {lengths!r}")
+        tol = _tolerance(stop_at_error)
+        _check_finite(x, target, weights)
+        lengths = lengths.astype(np.int64)
+        starts = np.hstack([np.zeros((K, 1), np.int64), np.cumsum(lengths, axis=1)[:, :-1]])
+        total = lengths.sum(axis=1)
+        T = int(total.max())
+        reset = np.zeros((K, T), np.bool_)
+        reset[np.repeat(np.arange(K), queue.shape[1]), starts.ravel()] = True
+        return self._run((x, target, weights, reset, total, queue.astype(np.int64), starts), T, tol, True,
+                         bool(record), update)
+
+    def _run(self, stream, T, tol, resume, record, update) -> StreamResult:
+        net = self.net
+        K, L, dt = net.trials, net.layout, net.dtype
         n = T if record else 0
         outputs, loss, error = np.empty((K, n, L.n_outputs), dt), np.empty((K, n)), np.empty((K, n))
         ran = np.zeros(K, np.int64)
@@ -182,7 +217,7 @@ class OnlineLearner:
         master = compiled.master(net.params)
         opt = kernels.OPT_CODES[self.optimizer.code] if update else kernels.OPT_NONE
         segments = online.run_stream(
-            self.cfg, master, self.masks, (x, target, weights, reset, lengths), (tol, resume, record),
+            self.cfg, master, self.masks, stream, (tol, resume, record),
             (opt, self.optimizer.hyper(), self.update_every, self.steps, self._pending, self.opt_state),
             (self._state, self._partials, self.grads), (self.active, ran, stopped), (outputs, loss, error))
         compiled.load_master(net.params, master)
@@ -190,6 +225,23 @@ class OnlineLearner:
         if not record:
             outputs = loss = error = None
         return StreamResult(outputs, loss, error, ran, stopped, self.active == -1, segments)
+
+
+def _tolerance(stop_at_error) -> float:
+    """The stop rule's tolerance (inf: no stop rule)."""
+    if stop_at_error is None:
+        return np.inf
+    if isinstance(stop_at_error, bool) or not isinstance(stop_at_error, (int, float, np.floating)) \
+            or not np.isfinite(stop_at_error) or stop_at_error <= 0:
+        raise ValueError(f"stop_at_error must be a finite number > 0 or None, got {stop_at_error!r}")
+    return float(stop_at_error)
+
+
+def _check_finite(x, target, weights):
+    bad = online.bad_input(x, target, weights)
+    if bad:
+        raise ValueError(("x contains non-finite values", "target contains non-finite values",
+                          "loss weights must be finite and >= 0")[bad - 1])
 
 
 def _stream_input(name, a, K, F, T=None):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from numba import njit
 
 from ..._checks import check_flag
 from ...model import ARCHITECTURES, build
@@ -81,8 +80,8 @@ class _Trials:
 
 class _OnlineTrials(_Trials):
     """The LSTMs: one :class:`OnlineLearner` over all trials.  Training streams of a continual task are
-    concatenated, ``batch`` at a time, into one call (each starts with a reset; a trial that errs skips
-    to its next stream: ``resume_at_reset``), which trains exactly as one call per stream would."""
+    queued, ``batch`` at a time, into one call (:meth:`OnlineLearner.run_queued`: each starts with a
+    reset; a trial that errs skips to its next stream), which trains exactly as one call per stream would."""
 
     batch = 200
 
@@ -111,10 +110,8 @@ class _OnlineTrials(_Trials):
         s = p.task.stream(rng, K * M, p.train_events)  # stream j of trial k is row j * K + k
         n = s.lengths.reshape(M, K)
         offsets = np.vstack([np.zeros((1, K), np.int64), np.cumsum(n, axis=0)[:-1]])
-        total = n.sum(axis=0)
-        x, target, weights, reset = concatenate_streams(s, n, offsets, int(total.max()))
-        r = self.learner.run(x, target, weights, stop_at_error=s.tolerance, reset=reset, resume_at_reset=True,
-                             record=False, lengths=total)
+        queue = np.arange(M)[None, :] * K + np.arange(K)[:, None]  # trial k runs rows k, K + k, 2K + k, ...
+        r = self.learner.run_queued(s.x, s.target, s.weights, queue, n.T, stop_at_error=s.tolerance)
         # correct events of each stream a trial ran: all of them, or those before the step it stopped at
         events = np.full((M, K), -1, np.int64)
         k_idx, seg_idx = np.nonzero(r.segments[:, :, 0] >= 0)
@@ -124,38 +121,6 @@ class _OnlineTrials(_Trials):
         counted = (ev >= 0) & ((stop[:, None] < 0) | (offsets[j_idx, k_idx][:, None] + ev < stop[:, None]))
         events[j_idx, k_idx] = counted.sum(axis=1)
         return events, r.steps
-
-
-@njit(cache=True, nogil=True)
-def _concatenate(a, n, offsets, out):
-    """out[k, offsets[j, k] + t, :] = a[j * K + k, t, :] for t < n[j, k]; the rest of out is zeroed."""
-    M, K = n.shape
-    F = a.shape[2]
-    for k in range(K):
-        end = 0
-        for j in range(M):
-            o, row = offsets[j, k], j * K + k
-            for t in range(n[j, k]):
-                for i in range(F):
-                    out[k, o + t, i] = a[row, t, i]
-            end = o + n[j, k]
-        for t in range(end, out.shape[1]):
-            for i in range(F):
-                out[k, t, i] = 0.0
-
-
-def concatenate_streams(s, n, offsets, T):
-    """The ``M * K`` streams of ``s`` (stream j of trial k is row j * K + k; ``n [M, K]`` their lengths,
-    ``offsets [M, K]`` where each begins) as one row per trial of ``T`` steps: ``(x, target, weights,
-    reset)``, reset True at each stream's first step.  Compiled: the streams are long, and most of
-    each is never run (a trial stops at its first error), so the copy must cost little."""
-    K = n.shape[1]
-    x, target = np.empty((K, T, s.x.shape[2])), np.empty((K, T, s.target.shape[2]))
-    weights, reset = np.empty((K, T)), np.zeros((K, T), bool)
-    for a, out in ((s.x, x), (s.target, target), (s.weights[..., None], weights[..., None])):
-        _concatenate(np.ascontiguousarray(a, dtype=np.float64), n, offsets, out)
-    reset[np.repeat(np.arange(K), n.shape[0]), offsets.T.ravel()] = True
-    return x, target, weights, reset
 
 
 class _BPTTTrials(_Trials):
