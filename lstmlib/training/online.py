@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._checks import check_positive
 from ..engines import compiled, kernels, online
 from .optimisers import OPTIMIZERS, SGD, Adam, Momentum
 
@@ -229,12 +230,7 @@ class OnlineLearner:
 
 def _tolerance(stop_at_error) -> float:
     """The stop rule's tolerance (inf: no stop rule)."""
-    if stop_at_error is None:
-        return np.inf
-    if isinstance(stop_at_error, bool) or not isinstance(stop_at_error, (int, float, np.floating)) \
-            or not np.isfinite(stop_at_error) or stop_at_error <= 0:
-        raise ValueError(f"stop_at_error must be a finite number > 0 or None, got {stop_at_error!r}")
-    return float(stop_at_error)
+    return np.inf if stop_at_error is None else check_positive("stop_at_error", stop_at_error)
 
 
 def _check_finite(x, target, weights):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._checks import check_positive
 from ..engines import compiled, kernels
 from .optimisers import OPTIMIZERS, SGD, Adam, Momentum
 
@@ -61,9 +62,8 @@ class Trainer:
         if n % B:
             raise ValueError(f"the number of sequences per trial ({n}) must be a multiple of batch_size ({B})")
         N = n // B
-        if stop_at_error is not None and (isinstance(stop_at_error, bool) or not isinstance(
-                stop_at_error, (int, float, np.floating)) or not np.isfinite(stop_at_error) or stop_at_error <= 0):
-            raise ValueError(f"stop_at_error must be a finite number > 0 or None, got {stop_at_error!r}")
+        if stop_at_error is not None:
+            stop_at_error = check_positive("stop_at_error", stop_at_error)
         live = np.flatnonzero(self.active == 1)
         loss, err = np.full((K, n), np.nan), np.full((K, n), np.nan)
         self.first_wrong = np.full((K, n), -2, np.int64)
@@ -77,13 +77,12 @@ class Trainer:
         master = tuple(pick(m) for m in compiled.master(net.params))
         state, grads = tuple(pick(s) for s in self.state), tuple(pick(g) for g in self.grads)
         steps, active = pick(self.steps), pick(self.active)
-        if not every:
-            b = type(b)(b.x[live], b.lengths[live], b.target[live], b.weights[live])
-        cut = np.zeros((N, Kl * B), np.int64)
         cfg = self.cfg
         if not every:
+            b = type(b)(b.x[live], b.lengths[live], b.target[live], b.weights[live])
             cfg = cfg.copy()
             cfg[kernels.TRIALS] = Kl
+        cut = np.zeros((N, Kl * B), np.int64)
         compiled.run_items(cfg, master, self.masks, compiled.batch_items(b, N, B, net.dtype), need_grad=True,
                            opt_code=kernels.OPT_CODES[self.optimizer.code], hyper=self.optimizer.hyper(),
                            steps=steps, active=active, state=state, grads=grads,
