@@ -80,6 +80,23 @@ def test_test_set_rule_stops_on_a_clean_test_and_records_st1():
         strict(None, np.zeros((2, 10)))
 
 
+def test_test_set_rule_tests_only_the_trials_still_training():
+    """A trial whose chunk is all NaN (train() gives that for a trial that stopped or diverged) is not
+    tested and meets neither half of the rule, whatever its frozen weights would score; the others get the
+    numbers of a rule that tests everyone."""
+    task = Adding1997(20)
+    net = lstmlib.build("vanilla", 2, 1, 2, 2, trials=3, init_range=0.0)
+    net["output.bias"] = [[[0.5]], [[0.5]], [[2.0]]]  # trials 0 and 1 pass a loose rule, trial 2 never
+    everyone = RandomTestSetRule(net, task, n=64, max_wrong=63, mean_error=0.2, seed=1)
+    some = RandomTestSetRule(net, task, n=64, max_wrong=63, mean_error=0.2, seed=1)
+    err = np.zeros((3, 10))
+    err[1] = np.nan  # trial 1 no longer trains
+    np.testing.assert_array_equal(everyone(None, np.zeros((3, 10))), [9, 9, -1])
+    np.testing.assert_array_equal(some(None, err), [9, -1, -1])
+    np.testing.assert_array_equal(some.wrong_ok_at, [10, -1, -1])
+    np.testing.assert_array_equal(some(None, np.full((3, 10), np.nan)), [-1, -1, -1])  # nobody trains
+
+
 def test_rule_rejects_bad_settings():
     with pytest.raises(ValueError, match="window"):
         RecentSequencesRule(window=0)

@@ -101,7 +101,8 @@ class RandomTestSetRule:
         if live.size == 0:
             return np.full(K, -1)
         ev = evaluate(self.net, self.task, n=self.n, seed=self.rng, trials=None if live.size == K else live)
-        wrong_ok = ev["wrong"] <= self.max_wrong
+        wrong_ok = np.zeros(K, bool)  # an untested trial meets neither half of the rule
+        wrong_ok[live] = ev["wrong"][live] <= self.max_wrong
         self.wrong_ok_at = np.where(wrong_ok & (self.wrong_ok_at < 0), self.seen, self.wrong_ok_at)
         ok = wrong_ok if self.mean_error is None else wrong_ok & (ev["mean_abs_error"] < self.mean_error)
         return np.where(ok, n - 1, -1)
