@@ -125,7 +125,7 @@ class _OnlineTrials(_Trials):
 
 class _BPTTTrials(_Trials):
     """The plain RNN: exact BPTT on each training stream cut at its first wrong step, one update per
-    stream (a trial frozen by :meth:`freeze` trains on nothing: its loss weights are zero)."""
+    stream (a trial frozen by :meth:`freeze` is left out of the compiled calls: it trains on nothing)."""
 
     batched = False  # one stream per call: each is cut at its own first wrong step
 
