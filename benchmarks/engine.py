@@ -93,11 +93,52 @@ def online_us_per_step(T, dtype, sequences, repeats, K=10, arch="vanilla"):
     return t / lengths.sum() * 1e6  # per trial per step: K trials run side by side
 
 
+def lane_counts(counts, rounds=5, sequences=100):
+    """The P2 net's cost per time step of all its trials, K = each of ``counts``, with the trainer's
+    lane padding (:func:`lstmlib.training.trainer.padding`) and without: the minimum over ``rounds``
+    interleaved rounds, in ns."""
+    from lstmlib.training import trainer as trainer_module
+    task = Adding1997(100)
+    padding = trainer_module.padding
+    setups = {}
+    for K in counts:
+        net = lstmlib.build("vanilla", 2, 1, 2, 2, trials=K, input_gate_bias=(-3, -6), dtype="float64")
+        x, y, lengths, loss_at = task.sample(np.random.default_rng(0), K, sequences)
+        setups[K] = (net, (x, y, lengths, loss_at), lengths.sum() / K)
+    best = {(K, p): np.inf for K in counts for p in (True, False)}
+    try:
+        for _ in range(rounds):
+            for K in counts:
+                for pad in (True, False):
+                    trainer_module.padding = padding if pad else (lambda *a: 0)
+                    net, data, steps = setups[K]
+                    trainer = lstmlib.Trainer(net, lstmlib.SGD(0.5))
+                    t0 = time.perf_counter()
+                    trainer.run(*data)
+                    best[K, pad] = min(best[K, pad], (time.perf_counter() - t0) / steps * 1e9)
+    finally:
+        trainer_module.padding = padding
+    return best
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     ap.add_argument("--quick", action="store_true", help="fewer repeats, skip the H=32/T=1000 rows")
+    ap.add_argument("--lanes", action="store_true",
+                    help="only: the P2 net's ns per step of all trials for 1-32 trials, with and without padding")
     args = ap.parse_args()
+    if args.lanes:
+        counts = list(range(1, 17)) + [20, 24, 28, 32]
+        lanes_ns = lane_counts(counts)
+        print("P2 net, float64, batch 1: ns per time step of all K trials (min of 5 rounds)")
+        print(f"{'K':>4}{'padded':>10}{'unpadded':>10}{'ratio':>8}")
+        for K in counts:
+            print(f"{K:>4}{lanes_ns[K, True]:>10.0f}{lanes_ns[K, False]:>10.0f}"
+                  f"{lanes_ns[K, True] / lanes_ns[K, False]:>8.2f}")
+        if args.json:
+            print(json.dumps({f"{K}": [lanes_ns[K, True], lanes_ns[K, False]] for K in counts}))
+        return
     reps = 5 if args.quick else 15
     rows, p1 = [], {}
     print(f"# lstmlib {lstmlib.__version__}, torch {torch.__version__}, numpy {np.__version__}, "

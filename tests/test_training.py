@@ -228,6 +228,43 @@ def test_trials_that_do_not_train_are_left_out_and_the_others_change_not_a_bit(o
     assert np.all(np.isfinite(some.params["hidden"]))
 
 
+@pytest.mark.parametrize("paused", [[], [3], [0, 2, 4, 6, 8, 10, 12, 13]])  # 14, 13 and 6 live trials
+def test_padding_the_lanes_with_inert_trials_changes_not_a_bit(paused, rng, monkeypatch):
+    """Online (batch 1) the trainer rounds 5-7 live trials up to 8 lanes with copies that never learn:
+    the same weights, optimiser state, steps, losses and errors as without them, bit for bit."""
+    from lstmlib.training import trainer as trainer_module
+    K = 14
+    net = small_net("peephole", trials=K)
+    x = rng.normal(size=(K, 6, 5, 2))
+    target = rng.uniform(size=(K, 6, 2))
+    padded, plain = net.copy(), net.copy()
+    results = {}
+    for name, copy, pad in (("padded", padded, trainer_module.padding), ("plain", plain, lambda *a: 0)):
+        monkeypatch.setattr(trainer_module, "padding", pad)
+        t = lstmlib.Trainer(copy, lstmlib.Momentum(0.1, 0.9), gradient="exact")
+        t.run(x, target)
+        t.active[paused] = 0
+        results[name] = (t, *t.run(x, target), *t.run(x, target))
+    monkeypatch.undo()
+    assert trainer_module.padding(K - len(paused), 1, np.float64) > 0  # the case padding applies to
+    (ta, *out_a), (tb, *out_b) = results["padded"], results["plain"]
+    for p in net.params:
+        np.testing.assert_array_equal(padded.params[p], plain.params[p])
+    for a, b in zip(ta.state + ta.grads + (ta.steps, ta.active), tb.state + tb.grads + (tb.steps, tb.active)):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(out_a, out_b):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("trials, batch, dtype, pad", [(5, 1, np.float64, 3), (7, 1, np.float64, 1),
+                                                        (13, 1, np.float64, 3), (4, 1, np.float64, 0),
+                                                        (8, 1, np.float64, 0), (21, 1, np.float64, 0),
+                                                        (6, 2, np.float64, 0), (6, 1, np.float32, 0)])
+def test_lanes_are_padded_only_where_it_was_measured_to_pay(trials, batch, dtype, pad):
+    from lstmlib.training.trainer import padding
+    assert padding(trials, batch, dtype) == pad
+
+
 def test_evaluating_some_trials_gives_their_numbers_from_a_full_evaluation():
     from lstmlib.tasks.recall import Adding1997
     net = lstmlib.build("vanilla", 2, 1, 2, 2, trials=3, seed=4)

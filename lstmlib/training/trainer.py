@@ -69,35 +69,58 @@ class Trainer:
         self.first_wrong = np.full((K, n), -2, np.int64)
         if live.size == 0:
             return loss, err
-        every = live.size == K
         Kl = live.size
-        out_loss = np.zeros((N, Kl * B))
-        out_err = np.zeros((N, Kl * B))
-        pick = (lambda a: a) if every else (lambda a: np.ascontiguousarray(a[..., live]))
+        # the trials that run: the live ones, and inert copies of the first (frozen, results dropped)
+        # where that makes the lane count a cheaper one for the compiled loops
+        pad = 0 if stop_at_error is not None else padding(Kl, B, net.dtype)
+        run_k = live if pad == 0 else np.r_[live, np.full(pad, live[0])]
+        every = Kl == K and pad == 0
+        Kr = Kl + pad
+        out_loss = np.zeros((N, Kr * B))
+        out_err = np.zeros((N, Kr * B))
+        pick = (lambda a: a) if every else (lambda a: np.ascontiguousarray(a[..., run_k]))
         master = tuple(pick(m) for m in compiled.master(net.params))
         state, grads = tuple(pick(s) for s in self.state), tuple(pick(g) for g in self.grads)
         steps, active = pick(self.steps), pick(self.active)
+        active[Kl:] = 0
         cfg = self.cfg
         if not every:
-            b = type(b)(b.x[live], b.lengths[live], b.target[live], b.weights[live])
+            b = type(b)(b.x[run_k], b.lengths[run_k], b.target[run_k], b.weights[run_k])
             cfg = cfg.copy()
-            cfg[kernels.TRIALS] = Kl
-        cut = np.zeros((N, Kl * B), np.int64)
+            cfg[kernels.TRIALS] = Kr
+        cut = np.zeros((N, Kr * B), np.int64)
         compiled.run_items(cfg, master, self.masks, compiled.batch_items(b, N, B, net.dtype), need_grad=True,
                            opt_code=kernels.OPT_CODES[self.optimizer.code], hyper=self.optimizer.hyper(),
                            steps=steps, active=active, state=state, grads=grads,
                            out_loss=out_loss, out_err=out_err, dtype=net.dtype, cut_at_error=stop_at_error, cut=cut)
         for name, m in zip(compiled.PARAMS, master):
-            net.params[name][live] = m.transpose(2, 0, 1)
+            net.params[name][live] = m[..., :Kl].transpose(2, 0, 1)
         if not every:
             for whole, part in zip(self.state + self.grads, state + grads):
-                whole[..., live] = part
-            self.steps[live], self.active[live] = steps, active
-        loss[live] = out_loss.reshape(N, Kl, B).transpose(1, 0, 2).reshape(Kl, n)
-        err[live] = out_err.reshape(N, Kl, B).transpose(1, 0, 2).reshape(Kl, n)
+                whole[..., live] = part[..., :Kl]
+            self.steps[live], self.active[live] = steps[:Kl], active[:Kl]
+        loss[live] = out_loss.reshape(N, Kr, B)[:, :Kl].transpose(1, 0, 2).reshape(Kl, n)
+        err[live] = out_err.reshape(N, Kr, B)[:, :Kl].transpose(1, 0, 2).reshape(Kl, n)
         if stop_at_error is not None:
             self.first_wrong[live] = cut.reshape(N, Kl, B).transpose(1, 0, 2).reshape(Kl, n)
         return loss, err
+
+
+#: float64 lanes per iteration of the compiled lane loops (4-wide vectors, unrolled twice)
+VECTOR_LANES = 8
+
+
+def padding(trials, batch_size, dtype) -> int:
+    """How many inert trials :meth:`Trainer.run` adds to ``trials`` live ones.  Online (batch 1) a
+    lane is a trial, and in float64 the compiled lane loops take 8 lanes per vector iteration and
+    the rest one by one, so 5-7 lanes beyond a multiple of 8 cost more than 8 more lanes would
+    (``benchmarks/engine.py --lanes`` measures it: 5-7 and 13-15 trials take 0.6-0.8 of the time
+    padded): up to 16 trials they are rounded up to the next multiple of 8.  With batches (a trial's
+    lanes share its weights in loops over the batch) and in float32 (16-lane iterations) padding
+    gains nothing measurable.  It changes no number, because every lane's arithmetic is its own."""
+    if batch_size != 1 or np.dtype(dtype) != np.float64 or trials > 16 or trials % VECTOR_LANES < 5:
+        return 0
+    return VECTOR_LANES - trials % VECTOR_LANES
 
 
 @dataclass
