@@ -30,7 +30,7 @@ def test_records_are_complete_json_and_independent_of_workers(tiny_jobs):
     for job, r in zip(jobs, serial):
         assert r["job"] == job.name and len(r["trials"]) == job.trials
         for t in r["trials"]:
-            assert t["status"] in ("solved", "budget", "diverged")
+            assert t["status"] in ("solved", "budget", "diverged", "flat")
             assert 0 <= t["test_wrong"] <= t["test_n"] == 2560
             assert 0 < t["sequences_seen"] <= job.budget
             assert t["curve"] and all(len(row) == 3 for row in t["curve"])
@@ -132,6 +132,35 @@ def test_recorded_weights_rebuild_the_trained_networks(tiny_jobs):
         network_from_record(job.protocol, r, job.trials)
 
 
+def test_only_the_plain_rnn_gets_a_flat_stop_of_a_fifth_of_its_budget():
+    jobs, _ = hs97.jobs_for("default", rnn_flat_stop=True)
+    patience = {j.name: j.flat_patience for j in jobs}
+    assert patience["3a_T100_N3/rnn"] == 20_000 and patience["4_T100/rnn"] == 60_000
+    assert all(v is None for k, v in patience.items() if not k.endswith("/rnn"))
+    assert all(j.flat_patience is None for j in hs97.jobs_for("default")[0])  # off unless asked for
+    assert hs97.flat_patience(1001) % 2 == 0 and hs97.flat_patience(3) == 2
+    with pytest.raises(ValueError, match="rnn_flat_stop must be True or False"):
+        hs97.jobs_for("tiny", rnn_flat_stop="yes")
+    with pytest.raises(ValueError, match="flat_patience"):
+        check_jobs([Job(jobs[0].protocol, "rnn", 2, 100, flat_patience=31)])
+
+
+def test_a_flat_rnn_trial_is_stopped_tested_where_it_stands_and_reported_so(tiny_jobs):
+    _, protocols = tiny_jobs
+    r = run_job(Job(protocols["4_T20"], "rnn", 2, 4000, flat_patience=400))
+    assert r["flat_patience"] == 400
+    assert {t["status"] for t in r["trials"]} == {"flat"}
+    assert all(400 <= t["sequences_seen"] < 4000 and t["curve"][-1][0] == t["sequences_seen"] for t in r["trials"])
+    s = report.summarise(r)
+    assert (s["flat"], s["solved"], s["flat_patience"]) == (2, 0, 400)
+    assert s["flat_seen_max"] == max(t["sequences_seen"] for t in r["trials"])
+    row = report.results_rows([s], {"4_T20": protocols["4_T20"]})[0]
+    assert row["solved"] == "0/2 (2 stopped flat)"
+    text = report.rnn_sentence([s])
+    assert "2 trials stopped unsolved when their learning curve went flat" in text and "patience 400" in text
+    assert report.end_text(s) == "where they stopped"
+
+
 # ---------------------------------------------------------------- the chapter's extra jobs
 
 def test_jobs_for_adds_the_ablation_then_the_weight_growth_runs():
@@ -200,3 +229,37 @@ def test_rescore_recomputes_a_results_files_verdicts_under_todays_rules():
     rows = report.rescore({**doc, "summary": {"scorecard": [{"experiment": title, "model": "LSTM 1997",
                                                              "verdict": "reproduced", "paper": "§5.3 (3a), old"}]}})
     assert rows[0]["paper"] == report.paper_text(PROTOCOLS["3a_T100_N3"])  # the paper's side as read today
+
+
+def test_a_watched_job_stops_nothing_and_records_where_the_flat_rule_would_have(tiny_jobs):
+    from dataclasses import replace
+    jobs, protocols = tiny_jobs
+    job = Job(protocols["4_T20"], "rnn", 2, 1600)
+    plain, watched = run_job(job), run_job(replace(job, flat_watch=True))
+    stopped = run_job(replace(job, flat_patience=hs97.flat_patience(1600)))
+    for a, b, s in zip(plain["trials"], watched["trials"], stopped["trials"]):
+        flat_at = b.pop("flat_at")
+        assert a == b  # watching changes no number
+        assert s["status"] == "flat" and s["sequences_seen"] == flat_at  # and says where the stopping job stopped
+    with pytest.raises(ValueError, match="not both"):
+        check_jobs([replace(job, flat_watch=True, flat_patience=100)])
+    checks = hs97.flat_check_jobs("tiny")
+    assert all(j.flat_watch and j.flat_patience is None for j in checks)
+    assert [j.name for j in checks] == [j.name for j in hs97.jobs_for("tiny", output_ablation=True)[0]]
+
+
+def test_the_flat_check_text_counts_what_the_check_found():
+    def trial(status, sequences, flat_at, wrong=100):
+        return {"status": status, "sequences": sequences, "flat_at": flat_at, "test_wrong": wrong}
+    check = {"seed": 0, "provenance": {"commit": "abcdef1234567890", "date": "2026-12-02T17:00:00"}, "records": [
+        {"arch": "rnn", "protocol": "4_T100", "trials": [trial("budget", None, 60_000, 1200),
+                                                           trial("budget", None, 64_000, 1300)]},
+        {"arch": "forget", "protocol": "4_T100", "trials": [trial("solved", 200_000, 60_000),
+                                                              trial("solved", 50_000, 60_000),
+                                                              trial("budget", None, None)]}]}
+    text = report.flat_check_text(check, [{"arch": "rnn", "wrong_mean": 1240.0}], "the folder")
+    assert "the plain RNN solved 0 of 2 trials, the rule would have stopped 2 of them (after 60,000–64,000" in text
+    assert "got 1250 of 2560 wrong on average (this build, where they stopped: 1240)" in text
+    assert "stopped 1 of their 2 trials that went on to solve, before they solved (4_T100 " in text
+    assert "commit abcdef123456, 2026-12-02" in text
+    assert "was not found in the folder" in report.flat_check_text(None, [], "the folder")

@@ -29,7 +29,7 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     for r in doc["records"]:
         assert len(r["trials"]) == 2 and r["budget"] == 600
         for t in r["trials"]:
-            assert t["status"] in ("solved", "budget", "diverged")
+            assert t["status"] in ("solved", "budget", "diverged") or (t["status"] == "flat" and r["arch"] == "rnn")
             assert 0 <= t["test_wrong"] <= 2560 and t["sequences_seen"] <= 600
     rows = doc["summary"]["scorecard"]
     assert {r["model"] for r in rows} == {"LSTM 1997"}

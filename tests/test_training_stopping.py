@@ -123,3 +123,74 @@ def test_evaluate_counts_what_the_task_calls_wrong():
     assert r["n"] == 600
     with pytest.raises(ValueError, match="n must"):
         evaluate(net, task, n=0)
+
+
+def feed_flat(rule, loss, err, chunk):
+    """Feed ``loss``/``err [K, n]`` to a FlatCurveRule chunk by chunk: the sequence count at which each
+    trial was first called flat (-1: never)."""
+    K, n = err.shape
+    found = np.full(K, -1)
+    for s in range(0, n, chunk):
+        flat = rule(loss[:, s:s + chunk], err[:, s:s + chunk])
+        found = np.where((found < 0) & flat, min(s + chunk, n), found)
+    return found
+
+
+def test_a_flat_curve_is_called_flat_once_the_patience_has_passed_and_a_learning_one_never():
+    rng = np.random.default_rng(0)
+    n = 3000
+    err = np.stack([np.tile([0.01, 0.08], n // 2),                   # flat: half correct throughout
+                    np.where(rng.uniform(size=n) < np.linspace(0, 1, n), 0.0, 1.0),  # fraction correct rising
+                    np.full(n, 1.0)])                                 # never correct, but the loss falls
+    loss = np.stack([np.full(n, 0.02), np.full(n, 0.02), np.geomspace(1.0, 0.01, n)])
+    found = feed_flat(lstmlib.training.FlatCurveRule(1000, tolerance=0.04), loss, err, chunk=200)
+    np.testing.assert_array_equal(found, [1000, -1, -1])
+
+
+def test_the_flat_rule_compares_the_later_half_with_the_earlier_one():
+    """By hand: 10 sequences of patience; the later half has 0.2 more correct (> 0.01): not flat; the same
+    fraction and a loss that falls by less than 10%: flat; NaN (a trial not training): never flat."""
+    ok, bad = 0.0, 1.0
+    err = np.array([[bad] * 5 + [ok, bad, bad, bad, bad],  # 0.0 -> 0.2 correct: learning
+                    [ok, bad] * 5,                          # 0.6 / 0.4 correct alternately: no gain
+                    [np.nan] * 10])
+    loss = np.array([[1.0] * 10, [1.0] * 5 + [0.95] * 5, [np.nan] * 10])
+    rule = lstmlib.training.FlatCurveRule(10, tolerance=0.5)
+    assert not rule(loss[:, :8], err[:, :8]).any()  # fewer sequences than the patience: never flat
+    np.testing.assert_array_equal(rule(loss[:, 8:], err[:, 8:]), [False, True, False])
+    dropping = lstmlib.training.FlatCurveRule(10, tolerance=0.5)
+    assert not dropping(np.array([[1.0] * 5 + [0.85] * 5]), np.array([[ok, bad] * 5])).any()  # loss -15 %
+
+
+@pytest.mark.parametrize("kw, match", [({"patience": 3}, "patience"), ({"patience": 0}, "patience"),
+                                       ({"patience": True}, "patience"),
+                                       ({"patience": 10, "tolerance": 0}, "tolerance"),
+                                       ({"patience": 10, "min_gain": 1.0}, "min_gain"),
+                                       ({"patience": 10, "min_drop": -0.1}, "min_drop")])
+def test_bad_flat_rules_are_refused(kw, match):
+    with pytest.raises(ValueError, match=match):
+        lstmlib.training.FlatCurveRule(**kw)
+
+
+def test_train_stops_flat_trials_and_leaves_the_others_as_they_were():
+    """The plain RNN cannot learn the adding problem's long lag: with a flat rule its trials stop as
+    "flat" at the patience, and a trial kept alive (patience beyond the budget) trains as without it."""
+    task = Adding1997(20)
+
+    def run(flat):
+        net = lstmlib.build("rnn", 2, 1, 4, trials=3, seed=1)
+        hist = lstmlib.train(net, task.sampler(3), lstmlib.SGD(0.05), sequences=1200, chunk=100, seed=2,
+                             flat=flat)
+        return net, hist
+    full_net, full = run(None)
+    net, hist = run(lstmlib.training.FlatCurveRule(400))
+    assert full.status == ["budget"] * 3
+    assert set(hist.status) == {"flat"} and all(400 <= s < 1200 for s in hist.sequences_seen)
+    _, loss, _ = hist.curve_arrays()
+    _, full_loss, _ = full.curve_arrays()
+    for k in range(3):  # up to where it stopped, each trial's curve is the full run's, bit for bit
+        m = int(hist.sequences_seen[k] // 100)  # the chunks it trained on
+        np.testing.assert_array_equal(loss[:m, k], full_loss[:m, k])
+    never = run(lstmlib.training.FlatCurveRule(2000))[0]
+    for p in net.params:
+        np.testing.assert_array_equal(never.params[p], full_net.params[p])

@@ -108,6 +108,57 @@ class RandomTestSetRule:
         return np.where(ok, n - 1, -1)
 
 
+class FlatCurveRule:
+    """Stops a trial whose learning curve has gone flat (issue 12: a budget-limited baseline need not
+    run to its budget to show where it stands).  After each chunk, for every trial that has trained on
+    at least ``patience`` sequences: split its ``patience`` most recent training sequences into halves;
+    the curve is flat when the later half has a fraction of correct sequences (max |error| <
+    ``tolerance``) less than ``min_gain`` above the earlier half's *and* a mean loss above ``1 -
+    min_drop`` times the earlier half's.  A trial still learning passes one of the two tests.
+
+    Called like the stopping rules (``loss``, ``max_error`` ``[trials, chunk]``, NaN rows for trials
+    not training); returns per trial True where the curve is flat.  :func:`lstmlib.train` stops such a
+    trial with status ``"flat"``: it is unsolved, and stopped, not run to its budget.
+    """
+
+    def __init__(self, patience, tolerance=0.04, min_gain=0.01, min_drop=0.1):
+        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 2 or patience % 2:
+            raise ValueError(f"patience must be an even positive integer (sequences), got {patience!r}")
+        if not tolerance > 0:
+            raise ValueError(f"tolerance must be > 0, got {tolerance!r}")
+        if isinstance(min_gain, bool) or not 0 <= min_gain < 1:
+            raise ValueError(f"min_gain must be in [0, 1), got {min_gain!r}")
+        if isinstance(min_drop, bool) or not 0 <= min_drop < 1:
+            raise ValueError(f"min_drop must be in [0, 1), got {min_drop!r}")
+        self.patience, self.tolerance = int(patience), float(tolerance)
+        self.min_gain, self.min_drop = float(min_gain), float(min_drop)
+        self._loss = self._ok = None  # each trial's most recent `patience` sequences
+
+    def __call__(self, loss, err):
+        loss, err = np.asarray(loss, dtype=float), np.asarray(err, dtype=float)
+        K = err.shape[0]
+        if self._loss is None:
+            self._loss, self._ok = np.full((K, 0), np.nan), np.zeros((K, 0))
+        if self._loss.shape[0] != K:
+            raise ValueError(f"this rule was used with {self._loss.shape[0]} trials, now {K}")
+        P, half = self.patience, self.patience // 2
+        self._loss = np.concatenate([self._loss, loss], axis=1)[:, -P:]
+        self._ok = np.concatenate([self._ok, err < self.tolerance], axis=1)[:, -P:]
+        if self._loss.shape[1] < P:
+            return np.zeros(K, bool)
+        ok = np.isfinite(self._loss).all(axis=1)
+        with np.errstate(invalid="ignore"):  # a trial not training (NaN rows) is never flat
+            gain = self._ok[:, half:].mean(axis=1) - self._ok[:, :half].mean(axis=1)
+            no_gain = gain < self.min_gain
+            no_drop = self._loss[:, half:].mean(axis=1) > (1 - self.min_drop) * self._loss[:, :half].mean(axis=1)
+        return ok & no_gain & no_drop
+
+    def describe(self) -> str:
+        return (f"stopped as flat when, over its {self.patience:,} most recent training sequences, the later half "
+                f"had less than {self.min_gain:g} more of its sequences correct than the earlier half and a mean "
+                f"loss above {1 - self.min_drop:g} times the earlier half's")
+
+
 def evaluate(net, task, n=2560, seed=0, batch=512, trials=None):
     """Test ``net`` on ``n`` fresh sequences per trial from ``task`` (a :mod:`lstmlib.tasks.recall` task).
 

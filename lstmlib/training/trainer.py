@@ -129,7 +129,8 @@ class History:
 
     ``curve`` rows: (sequences seen, mean loss per trial, fraction of sequences with max error
     < ``tolerance`` per trial) over each chunk.  ``status`` per trial: "solved" (the stop rule was
-    met), "diverged" or "budget".  ``criterion_met_at``: the sequence count at which the stop rule
+    met), "diverged", "flat" (stopped unsolved by :func:`train`'s ``flat`` rule) or
+    "budget".  ``criterion_met_at``: the sequence count at which the stop rule
     was first met (-1 if never); ``sequences_seen``: how many sequences each trial trained on (the
     weights are those after that many, i.e. at the end of the chunk in which the rule was met)."""
 
@@ -154,7 +155,7 @@ class History:
 
 
 def train(net, sample, optimizer, *, sequences, batch_size=1, gradient=None, chunk=1000, stop=None,
-          tolerance=0.04, seed=0, progress=None, progress_every=30.0, after_chunk=None) -> History:
+          tolerance=0.04, seed=0, progress=None, progress_every=30.0, after_chunk=None, flat=None) -> History:
     """Train ``net`` in place on sequences from ``sample`` until each trial meets ``stop`` or has seen
     ``sequences`` sequences.
 
@@ -163,7 +164,10 @@ def train(net, sample, optimizer, *, sequences, batch_size=1, gradient=None, chu
     the per-sequence arrays ``[trials, chunk]`` of each chunk and returns, per trial, the index in
     the chunk at which its criterion was met, or -1.  ``progress``: a callable such as ``print`` for
     plain-text progress lines (every ``progress_every`` seconds).  ``after_chunk(net)`` is called after
-    each chunk's updates (e.g. to record weights).
+    each chunk's updates (e.g. to record weights).  ``flat``: a rule such as
+    :class:`~lstmlib.training.stopping.FlatCurveRule`, called like ``stop`` after it and returning per
+    trial True where the trial should stop unsolved (status ``"flat"``; ``sequences_seen`` says where).
+    Every trial's training is its own, so stopping some changes no number of the others.
     """
     if isinstance(sequences, bool) or not isinstance(sequences, (int, np.integer)) or sequences < 1:
         raise ValueError(f"sequences must be a positive integer, got {sequences!r}")
@@ -192,13 +196,18 @@ def train(net, sample, optimizer, *, sequences, batch_size=1, gradient=None, chu
                 hist.criterion_met_at[k] = hist.sequences_seen[k] - n + met[k] + 1
                 hist.status[k] = "solved"
                 trainer.active[k] = 0
+        if flat is not None:
+            for k in np.flatnonzero(was_active & (trainer.active == 1) & np.asarray(flat(loss, err), bool)):
+                hist.status[k] = "flat"
+                trainer.active[k] = 0
         if after_chunk is not None:
             after_chunk(net)
         now = time.perf_counter()
         if progress is not None and now - last_print >= progress_every:
             last_print = now
             progress(f"[{now - t0:7.1f}s] seen {int(hist.sequences_seen.max()):,} sequences/trial; "
-                     f"solved {hist.status.count('solved')}/{net.trials}, diverged {hist.status.count('diverged')}; "
+                     f"solved {hist.status.count('solved')}/{net.trials}, diverged {hist.status.count('diverged')}"
+                     + (f", flat {hist.status.count('flat')}" if flat is not None else "") + "; "
                      f"mean loss {np.nanmean(loss):.4g}")
     hist.wall_time = time.perf_counter() - t0
     return hist

@@ -8,15 +8,16 @@
 
 from . import chapter, figures, jobs, protocols
 from .chapter import (CHAPTER, FAMILY_TEXT, AddingTrace, ablation_sentence, adding_trace, best_trial, bias_text,
-                      family_keys, find_summary, growth_series, lag_text, lstm_sentence, not_run_row, others_sentence,
-                      paper_cell, paper_text, paper_wrong, plan_text, protocol_rows, protocol_text, results_rows,
-                      rnn_sentence, scale_label, scorecard_html, scorecard_row, scorecard_rows, sentences,
-                      split_records, summarise, table_html, table_records, trace_summary, trace_text, trained_protocols,
-                      verdict, wall_text)
+                      FLAT_CHECK, end_text, family_keys, flat_check_text, flat_text, read_flat_check, find_summary,
+                      growth_series, lag_text, lstm_sentence, not_run_row, others_sentence, paper_cell, paper_text,
+                      paper_wrong, plan_text, protocol_rows, protocol_text, results_rows, rnn_sentence, scale_label,
+                      scorecard_html, scorecard_row, scorecard_rows, sentences, split_records, summarise, table_html,
+                      table_records, trace_summary, trace_text, trained_protocols, verdict, wall_text)
 from .figures import (CAPTIONS, GROWTH_TITLES, lag_caption, plot_adding_trace, plot_examples, plot_learning_curves,
                       plot_sequences_to_solution, plot_test_errors, plot_trace, plot_weight_growth, trace_caption)
-from .jobs import (ABLATION_SUFFIX, GROWTH_TRIALS, GROWTH_WEIGHTS, Job, WeightGrowthJob, jobs_for, lag_plan,
-                   network_for, network_from_record, output_ablation_jobs, run_job, weight_growth, weight_growth_jobs)
+from .jobs import (ABLATION_SUFFIX, FLAT_FRACTION, GROWTH_TRIALS, GROWTH_WEIGHTS, Job, WeightGrowthJob,
+                   flat_check_jobs, flat_patience, jobs_for, lag_plan, network_for, network_from_record,
+                   output_ablation_jobs, run_job, weight_growth, weight_growth_jobs)
 from .protocols import FAMILIES, PROTOCOLS, RNN_LR_FACTOR, SCALES, TINY_T, Protocol, Stop, learning_rate, with_T
 
 __all__ = [
@@ -25,15 +26,16 @@ __all__ = [
     # protocols
     "FAMILIES", "PROTOCOLS", "RNN_LR_FACTOR", "SCALES", "TINY_T", "Protocol", "Stop", "learning_rate", "with_T",
     # jobs
-    "ABLATION_SUFFIX", "GROWTH_TRIALS", "GROWTH_WEIGHTS", "Job", "WeightGrowthJob", "jobs_for", "lag_plan",
-    "network_for", "network_from_record", "output_ablation_jobs", "run_job", "weight_growth", "weight_growth_jobs",
+    "ABLATION_SUFFIX", "FLAT_FRACTION", "GROWTH_TRIALS", "GROWTH_WEIGHTS", "Job", "WeightGrowthJob", "flat_check_jobs",
+    "flat_patience", "jobs_for", "lag_plan", "network_for", "network_from_record", "output_ablation_jobs", "run_job",
+    "weight_growth", "weight_growth_jobs",
     # chapter
     "CHAPTER", "FAMILY_TEXT", "AddingTrace", "ablation_sentence", "adding_trace", "best_trial", "bias_text",
-    "family_keys", "find_summary", "growth_series", "lag_text", "lstm_sentence", "not_run_row", "others_sentence",
-    "paper_cell", "paper_text", "paper_wrong", "plan_text", "protocol_rows", "protocol_text", "results_rows",
-    "rnn_sentence", "scale_label", "scorecard_html", "scorecard_row", "scorecard_rows", "sentences", "split_records",
-    "summarise", "table_html", "table_records", "trace_summary", "trace_text", "trained_protocols", "verdict",
-    "wall_text",
+    "FLAT_CHECK", "end_text", "family_keys", "flat_check_text", "flat_text", "read_flat_check", "find_summary",
+    "growth_series", "lag_text", "lstm_sentence", "not_run_row", "others_sentence", "paper_cell", "paper_text",
+    "paper_wrong", "plan_text", "protocol_rows", "protocol_text", "results_rows", "rnn_sentence", "scale_label",
+    "scorecard_html", "scorecard_row", "scorecard_rows", "sentences", "split_records", "summarise", "table_html",
+    "table_records", "trace_summary", "trace_text", "trained_protocols", "verdict", "wall_text",
     # figures
     "CAPTIONS", "GROWTH_TITLES", "lag_caption", "plot_adding_trace", "plot_examples", "plot_learning_curves",
     "plot_sequences_to_solution", "plot_test_errors", "plot_trace", "plot_weight_growth", "trace_caption",

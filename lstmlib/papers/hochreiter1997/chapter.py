@@ -15,6 +15,7 @@ import numpy as np
 
 from ...study.figures import ARCH_LABELS, fmt_count, fmt_tag, html_table, label
 from ...study.jobs import derive_seed
+from ...study.results import read_results, resolve_path
 from ...tasks.baselines import recall_constant
 from .jobs import ABLATION_SUFFIX, Job, network_for, network_from_record
 from .protocols import PROTOCOLS
@@ -40,6 +41,8 @@ def summarise(record) -> dict:
         "job": record["job"], "protocol": record["protocol"], "arch": record["arch"],
         "n_weights": record["n_weights"], "trials": len(trials), "budget": record["budget"],
         "solved": len(solved), "diverged": sum(t["status"] == "diverged" for t in trials),
+        "flat": sum(t["status"] == "flat" for t in trials), "flat_patience": record.get("flat_patience"),
+        "flat_seen_max": max((t["sequences_seen"] for t in trials if t["status"] == "flat"), default=None),
         "seq_mean": float(np.mean(solved)) if solved else None,
         "seq_median": float(np.median(solved)) if solved else None,
         "seq_min": int(min(solved)) if solved else None, "seq_max": int(max(solved)) if solved else None,
@@ -187,7 +190,7 @@ def scorecard_row(chapter, protocol, summary, scale, what="LSTM 1997") -> dict:
             + (f", mean {fmt_count(summary['seq_mean'])} sequences" if summary["seq_mean"] is not None else "")
             + (f", {summary['wrong_mean_solved']:.3g} wrong of {summary['test_n']} (mean over solved)"
                if summary["wrong_mean_solved"] is not None
-               else f", {summary['wrong_mean']:.3g} wrong of {summary['test_n']} at the budget (mean)")
+               else f", {summary['wrong_mean']:.3g} wrong of {summary['test_n']} {end_text(summary)} (mean)")
             + (f"; best constant output {baseline(protocol)['wrong']:,} wrong" if summary["solved"] < summary["trials"]
                else ""))
     return {"chapter": chapter, "experiment": protocol.title, "model": what,
@@ -271,7 +274,8 @@ def results_rows(summaries, protocols) -> list[dict]:
         p = protocols[s["protocol"]]
         rows.append({  # ours and the paper's side by side first; the details after them
             "row": s["protocol"], "architecture": label(s["arch"]),
-            "solved": f"{s['solved']}/{s['trials']}" + (f" ({s['diverged']} diverged)" if s["diverged"] else ""),
+            "solved": f"{s['solved']}/{s['trials']}" + (f" ({s['diverged']} diverged)" if s["diverged"] else "")
+            + (f" ({s['flat']} stopped flat)" if s.get("flat") else ""),
             "sequences: mean": fmt_count(s["seq_mean"]),
             "paper (LSTM 1997)": paper_cell(p.paper),
             "wrong of 2560: mean (max)": f"{s['wrong_mean']:.1f} ({s['wrong_max']})",
@@ -347,10 +351,27 @@ def lstm_sentence(summaries, protocols, key, arch="vanilla") -> str:
             text += f", {s['seq_mean'] / p.paper['sequences']:.2f} times the paper's {fmt_count(p.paper['sequences'])}"
         text += (f"; solved trials got {s['wrong_mean_solved']:.1f} of 2560 test sequences wrong on average "
                  f"(at most {s['wrong_max_solved']})")
+    elif s.get("flat"):
+        text += (f"; {flat_text(s)}, and there it got {s['wrong_mean']:.0f} of 2560 test sequences wrong on "
+                 "average")
     else:
         text += (f" within {s['budget']:,} sequences; at the end it got {s['wrong_mean']:.0f} of 2560 test "
                  "sequences wrong on average")
     return text + "."
+
+
+def end_text(summary) -> str:
+    """Where a summary's unsolved trials were tested: ``at the budget``, or also where they stopped flat."""
+    if not summary.get("flat"):
+        return "at the budget"
+    return "where they stopped" if summary["flat"] + summary["solved"] == summary["trials"] else \
+        "at the budget or where they stopped"
+
+
+def flat_text(summary) -> str:
+    """``"N trials stopped when flat (after at most M sequences)"``, for a summary with flat trials."""
+    return (f"{summary['flat']} of {summary['trials']} trials stopped unsolved when their learning curve went flat "
+            f"(after at most {summary['flat_seen_max']:,} of {summary['budget']:,} sequences)")
 
 
 def others_sentence(summaries, key) -> str:
@@ -361,7 +382,7 @@ def others_sentence(summaries, key) -> str:
         if s is not None:
             parts.append(f"{label(arch)} {s['solved']}/{s['trials']}"
                          + (f" (mean {fmt_count(s['seq_mean'])})" if s["solved"] else
-                            f" (at the budget: {s['wrong_mean']:.0f} wrong of 2560)"))
+                            f" ({end_text(s)}: {s['wrong_mean']:.0f} wrong of 2560)"))
     return "Solved trials, other architectures: " + ("; ".join(parts) if parts else "none run") + "."
 
 
@@ -378,9 +399,68 @@ def rnn_sentence(summaries) -> str:
     rnn = [s for s in summaries if s["arch"] == "rnn"]
     if not rnn:
         return "(The plain RNN was not run.)"
-    diverged = sum(s["diverged"] for s in rnn)
-    return (f"Across all {len(rnn)} rows, the plain RNN met the stopping rule in {sum(s['solved'] for s in rnn)} "
-            f"of {sum(s['trials'] for s in rnn)} trials" + (f" and diverged in {diverged}" if diverged else "") + ".")
+    diverged, flat = sum(s["diverged"] for s in rnn), sum(s.get("flat", 0) for s in rnn)
+    text = (f"Across all {len(rnn)} rows, the plain RNN met the stopping rule in {sum(s['solved'] for s in rnn)} "
+            f"of {sum(s['trials'] for s in rnn)} trials" + (f" and diverged in {diverged}" if diverged else ""))
+    if flat:
+        parts = [f"{s['protocol']} {s['flat']}/{s['trials']} (patience {s['flat_patience']:,} of a budget of "
+                 f"{s['budget']:,}; the last stopped after {s['flat_seen_max']:,})" for s in rnn if s.get("flat")]
+        text += (f"; {flat} trials stopped unsolved when their learning curve went flat, rather than at the budget "
+                 f"({'; '.join(parts)})")
+    return text + "."
+
+
+#: The results file of ``scripts/flat_check.py`` (:func:`~.jobs.flat_check_jobs`): its chapter name.
+FLAT_CHECK = "noisy_recall_flat_check"
+
+
+def read_flat_check(folder):
+    """The results document of ``scripts/flat_check.py`` in ``folder`` (resolved against the project root),
+    or None if ``folder`` is None or holds none."""
+    if folder is None:
+        return None
+    path = resolve_path(folder)
+    if not path.is_dir():
+        return None
+    return next((d for d in read_results(path) if d.get("chapter") == FLAT_CHECK), None)
+
+
+def flat_check_text(check, summaries, where) -> str:
+    """What the check of the plain RNN's flat stop against full budgets found (``check``: the results
+    document that ``scripts/flat_check.py`` wrote, or None; ``where``: its folder, as the text names it;
+    ``summaries``: this build's, for the plain RNN's test errors where it stopped): how many plain-RNN
+    trials solved at full budgets, where the rule would have stopped them and their test errors at the
+    budget against this build's, then how many LSTM trials that solved the rule would have stopped first."""
+    if check is None:
+        return (f"(The check against full budgets was not found in {where}: run `python scripts/flat_check.py` "
+                "to write it.)")
+    prov, records = check["provenance"], check["records"]
+    rnn = [t for r in records if r["arch"] == "rnn" for t in r["trials"]]
+    if not rnn:
+        return f"(The check in {where} has no plain-RNN rows.)"
+    fired = [t["flat_at"] for t in rnn if t.get("flat_at") is not None]
+    text = (f"The check against full budgets ({where}: `python scripts/flat_check.py`, seed {check['seed']}, "
+            f"commit {prov['commit'][:12]}, {prov['date'][:10]}) trained every job of this scale to its budget and "
+            f"watched the rule: the plain RNN solved {sum(t['status'] == 'solved' for t in rnn)} of {len(rnn)} "
+            f"trials, the rule would have stopped {len(fired)} of them")
+    if fired:
+        text += f" (after {fmt_count(min(fired))}–{fmt_count(max(fired))} sequences)"
+    here = [s for s in summaries if s["arch"] == "rnn"]
+    budget_wrong = np.mean([t["test_wrong"] for t in rnn])
+    text += f", and at the budget their final test got {budget_wrong:.0f} of 2560 wrong on average"
+    if here:
+        text += f" (this build, where they stopped: {np.mean([s['wrong_mean'] for s in here]):.0f})"
+    early = []  # (job, trials the rule would have stopped before they solved, trials solved)
+    for r in records:
+        if r["arch"] != "rnn":
+            solved = [t for t in r["trials"] if t["status"] == "solved"]
+            stopped = sum(t.get("flat_at") is not None and t["flat_at"] < t["sequences"] for t in solved)
+            early.append((f"{r['protocol']} {label(r['arch'])}", stopped, len(solved)))
+    details = "; ".join(f"{name} {n} of {m}" for name, n, m in early if n)
+    text += (f". Applied to the LSTMs, the same rule would have stopped {sum(e[1] for e in early)} of their "
+             f"{sum(e[2] for e in early)} trials that went on to solve, before they solved"
+             + (f" ({details})" if details else "") + ".")
+    return text
 
 
 def unsolved_sentence(summaries, protocols, key, arch) -> str:

@@ -16,9 +16,10 @@ CAPTIONS = {
     "noisy_recall_examples": "One sequence of each task at T = 100. In the adding and multiplication problems the "
                              "second input line (not drawn) carries the markers; the two marked values are shown as "
                              "dots.",
-    "noisy_recall_sequences": "Training sequences until each trial met the paper's stopping rule (dots), or the budget "
-                              "at which an unsolved trial stopped (crosses; hollow circles: diverged). Dashed: the "
-                              "paper's mean for the 1997 LSTM.",
+    "noisy_recall_sequences": "Training sequences until each trial met the paper's stopping rule (dots), or where an "
+                              "unsolved trial stopped (crosses: at the budget, or earlier where the plain RNN's "
+                              "learning curve went flat; hollow circles: diverged). Dashed: the paper's mean for the "
+                              "1997 LSTM.",
     "noisy_recall_curves": "Learning curves: the fraction of training sequences processed correctly (the task's "
                            "criterion against the training target) against sequences seen, one line per trial. In "
                            "Exp. 3c the training targets are noisy, so the fraction stays low even for a perfect "
@@ -80,8 +81,8 @@ def plot_examples(seed, T=100):
 
 def plot_sequences_to_solution(records, protocols, ax_width=3.8):
     """Per protocol (panel) and architecture (row): each trial's sequences to solution (dots), unsolved
-    trials at the budget (crosses), diverged ones hollow, the paper's mean (dashed line).  Returns
-    (figure, data columns; ``x`` is the plotted number of sequences)."""
+    trials where they stopped (crosses: at the budget, or stopped flat), diverged ones hollow, the
+    paper's mean (dashed line).  Returns (figure, data columns; ``x`` is the plotted number of sequences)."""
     def point(t):
         solved = t["status"] == "solved"
         return (t["sequences"] if solved else t["sequences_seen"]), ("o" if solved else "x"), t["status"] != "diverged"

@@ -12,13 +12,15 @@ into jobs, the output-unit ablation (:func:`output_ablation_jobs`) and the weigh
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from ..._checks import check_flag
 from ...model import ARCHITECTURES, build
 from ...study.jobs import (MAIN_ARCHITECTURES, ChapterJob, check_arch, check_job_options, check_scale, choose_names,
                            derive_seed, downsample_curve, matched_rnn, network_from_weights, parse_names)
-from ...training import SGD, RandomTestSetRule, RecentSequencesRule, evaluate, track_weights, train
+from ...training import SGD, FlatCurveRule, RandomTestSetRule, RecentSequencesRule, evaluate, track_weights, train
 from .protocols import FAMILIES, PROTOCOLS, SCALES, TINY_T, Protocol, learning_rate, with_T
 
 
@@ -55,12 +57,34 @@ class _RecallJob(ChapterJob):
         return self.trials * self.budget * self.protocol.task.max_length
 
 
+#: The plain RNN stops as flat (:class:`~lstmlib.training.FlatCurveRule`) once its curve has been flat over
+#: this fraction of its budget.  Measured at the default scale, seed 0, full budgets: its loss and fraction
+#: correct did not move from 10,000 sequences to the budget on any row (3a, 3b: 100,000; 4: 300,000).  The
+#: LSTMs are never stopped so: the logistic-output ablation's curve is flat for its first 20,000-40,000
+#: sequences before it learns (a patience of 40,000 would have stopped 4 of its 10 trials that then learned).
+FLAT_FRACTION = 0.2
+
+
+def flat_patience(budget) -> int:
+    """The plain RNN's patience for a budget: :data:`FLAT_FRACTION` of it, rounded to an even count."""
+    return 2 * max(1, round(budget * FLAT_FRACTION / 2))
+
+
 @dataclass(frozen=True)
 class Job(_RecallJob):
     """``trials`` trials of ``arch`` on ``protocol``, at most ``budget`` sequences each, tested at the end
-    on ``n_test`` sequences (the paper's final test set)."""
+    on ``n_test`` sequences (the paper's final test set).  ``flat_patience``: None, or stop a trial whose
+    learning curve has been flat over that many sequences (:class:`~lstmlib.training.FlatCurveRule`,
+    status ``"flat"``; tested where it stopped).  ``flat_watch``: stop nothing, but record in each trial's
+    ``flat_at`` where that rule, with the patience :func:`flat_patience` of the budget, would first have
+    stopped it (None: never), to check the rule against full budgets (:func:`flat_check_jobs`)."""
 
     n_test: int = 2560
+    flat_patience: int | None = None
+    flat_watch: bool = False
+
+    def cost(self) -> float:  # a job that stops when flat is expected to run about its patience
+        return super().cost() * (1.0 if self.flat_patience is None else min(1.0, self.flat_patience / self.budget))
 
     def seeds(self) -> dict:
         """Seeds derived from (seed, protocol, arch); the final test set depends on (seed, protocol) only,
@@ -71,9 +95,42 @@ class Job(_RecallJob):
 
     def check(self):
         super().check(n_test=self.n_test)
+        fp = self.flat_patience
+        if fp is not None and (isinstance(fp, bool) or not isinstance(fp, int) or fp < 2 or fp % 2):
+            raise ValueError(f"{self.name}: flat_patience must be None or an even integer >= 2, got {fp!r}")
+        check_flag("flat_watch", self.flat_watch)
+        if self.flat_watch and fp is not None:
+            raise ValueError(f"{self.name}: a job stops flat trials (flat_patience) or watches them (flat_watch), "
+                             "not both")
 
     def run(self, progress=None) -> dict:
         return run_job(self, progress)
+
+
+def stop_rule(job: Job, net):
+    """``(rule, chunk)``: the paper's stopping rule for ``job``'s protocol, watching ``net``, and the
+    training sequences between its checks."""
+    p, task = job.protocol, job.protocol.task
+    if p.stop.kind == "recent":
+        return RecentSequencesRule(p.stop.window, task.tolerance, p.stop.mean_error, p.stop.max_wrong), 200
+    return (RandomTestSetRule(net, task, p.stop.n_test, p.stop.max_wrong, p.stop.mean_error,
+                              seed=job.seeds()["rule"]), p.stop.every)
+
+
+def _watched(rule, watch, trials):
+    """``(stop, flat_at)``: ``rule`` as a stopping rule that also feeds every chunk to the flat rule
+    ``watch``, and ``flat_at [trials]``, filled in as it runs with the sequence count at which ``watch``
+    first called each trial flat (-1: never).  A solved trial's chunks after it stopped are NaN and never
+    flat."""
+    flat_at = np.full(trials, -1, np.int64)
+    seen = [0]
+
+    def stop(loss, err):
+        seen[0] += np.shape(err)[1]
+        fired = watch(loss, err) & (flat_at < 0)
+        flat_at[fired] = seen[0]
+        return rule(loss, err)
+    return stop, flat_at
 
 
 def run_job(job: Job, progress=None, curve_points=120) -> dict:
@@ -82,16 +139,16 @@ def run_job(job: Job, progress=None, curve_points=120) -> dict:
     p, seeds = job.protocol, job.seeds()
     task = p.task
     net = network_for(p, job.arch, job.trials, seeds["init"])
-    if p.stop.kind == "recent":
-        rule = RecentSequencesRule(p.stop.window, task.tolerance, p.stop.mean_error, p.stop.max_wrong)
-        chunk = 200
-    else:
-        rule = RandomTestSetRule(net, task, p.stop.n_test, p.stop.max_wrong, p.stop.mean_error, seed=seeds["rule"])
-        chunk = p.stop.every
+    rule, chunk = stop_rule(job, net)
     say = None if progress is None else (lambda line: progress(f"{job.name}: {line}"))
+    flat = None if job.flat_patience is None else FlatCurveRule(job.flat_patience, task.tolerance)
+    flat_at = None
+    if job.flat_watch:
+        rule, flat_at = _watched(rule, FlatCurveRule(flat_patience(job.budget), task.tolerance), job.trials)
     t0 = time.perf_counter()
     hist = train(net, task.sampler(job.trials), SGD(learning_rate(p, job.arch)), sequences=job.budget, chunk=chunk,
-                 stop=rule, tolerance=task.tolerance, seed=seeds["train"], progress=say, progress_every=60.0)
+                 stop=rule, tolerance=task.tolerance, seed=seeds["train"], progress=say, progress_every=60.0,
+                 flat=flat)
     ev = evaluate(net, task, n=job.n_test, seed=seeds["test"])
     first_half = getattr(rule, "wrong_ok_at", None)
     trials = []
@@ -106,11 +163,12 @@ def run_job(job: Job, progress=None, curve_points=120) -> dict:
             "test_wrong": int(ev["wrong"][k]), "test_n": ev["n"],
             "test_mean_abs_error": float(ev["mean_abs_error"][k]), "test_mse": float(ev["mse"][k]),
             "curve": downsample_curve(seqs[:, k], loss[:, k], frac[:, k], curve_points),
+            **({} if flat_at is None else {"flat_at": int(flat_at[k]) if flat_at[k] >= 0 else None}),
             "weights": {name: value[k].tolist() for name, value in net.named_parameters().items()},
         })
     return {"job": job.name, "protocol": p.key, "arch": job.arch, "trials": trials,
             "n_weights": net.n_weights, "lr": learning_rate(p, job.arch), "budget": job.budget, "seeds": seeds,
-            "wall_time_s": time.perf_counter() - t0}
+            "flat_patience": job.flat_patience, "wall_time_s": time.perf_counter() - t0}
 
 
 def network_from_record(protocol: Protocol, record: dict, trial: int):
@@ -202,7 +260,7 @@ def output_ablation_jobs(jobs) -> list[Job]:
 
 def jobs_for(scale="default", experiments=None, T=None, architectures=None, trials=None, budget=None, seed=0,
              forget_gate_bias=None, *, output_ablation=False, lag_diagnostic=False, lag_lengths=None,
-             lag_sequences=None):
+             lag_sequences=None, rnn_flat_stop=False):
     """The jobs of a noisy-recall run, validated before any work starts.
 
     ``scale``: "tiny", "default" or "paper" (see :data:`SCALES`).  ``experiments``: None for the scale's
@@ -216,7 +274,9 @@ def jobs_for(scale="default", experiments=None, T=None, architectures=None, tria
     ``output_ablation``: also the 1997 LSTM with a logistic output unit on the adding rows
     (:func:`output_ablation_jobs`, after the rows' jobs).  ``lag_diagnostic``: also the weight-growth runs
     (:func:`weight_growth_jobs`, last) at the lengths and sequence counts of :func:`lag_plan` (``lag_lengths``,
-    ``lag_sequences``; checked even when the diagnostic is off).  Returns ``(jobs, protocols)`` with
+    ``lag_sequences``; checked even when the diagnostic is off).  ``rnn_flat_stop``: the plain RNN's jobs
+    stop a trial whose learning curve has been flat over a fifth of its budget (:data:`FLAT_FRACTION`,
+    status ``"flat"``) instead of running it to the budget.  Returns ``(jobs, protocols)`` with
     ``protocols`` keyed by row (the table's rows only, not the ablation's or the weight-growth runs').
     """
     plan = SCALES[check_scale(scale, SCALES)]
@@ -246,6 +306,7 @@ def jobs_for(scale="default", experiments=None, T=None, architectures=None, tria
     check_flag("lag_diagnostic", lag_diagnostic)
     lag_T, lag_n = lag_plan(scale, lag_lengths, lag_sequences)
     check_flag("output_ablation", output_ablation)
+    check_flag("rnn_flat_stop", rnn_flat_stop)
     length = TINY_T if (scale == "tiny" and T is None) else T
     jobs, protocols = [], {}
     for key in keys:
@@ -262,12 +323,22 @@ def jobs_for(scale="default", experiments=None, T=None, architectures=None, tria
             p = p.replace(forget_gate_bias=float(forget_gate_bias))
         protocols[p.key] = p
         for a in dict.fromkeys(archs):
-            jobs.append(Job(p, a, trials or k_trials, budget or k_budget, seed))
+            n = budget or k_budget
+            jobs.append(Job(p, a, trials or k_trials, n, seed,
+                            flat_patience=flat_patience(n) if rnn_flat_stop and a == "rnn" else None))
     if output_ablation:
         jobs += output_ablation_jobs(jobs)
     if lag_diagnostic:
         jobs += weight_growth_jobs(lag_T, lag_n, seed)
     return jobs, protocols
+
+
+def flat_check_jobs(scale="default", seed=0) -> list[Job]:
+    """The check of the plain RNN's flat stop against full budgets: the jobs of ``jobs_for(scale,
+    output_ablation=True)``, every architecture, none stopped flat, all watched (``flat_watch``).
+    ``scripts/flat_check.py`` runs them and writes the results file the chapter reads."""
+    jobs, _ = jobs_for(scale, seed=seed, output_ablation=True)
+    return [replace(j, flat_watch=True) for j in jobs]
 
 
 def lag_plan(scale="default", lengths=None, sequences=None):
