@@ -648,3 +648,46 @@ def test_queued_streams_train_exactly_as_their_concatenation():
         lstmlib.OnlineLearner(net.copy(), lstmlib.SGD(0.1)).run_queued(pool_x, pool_y, pool_w, queue + K * M, lengths)
     with pytest.raises(ValueError, match="lengths"):
         lstmlib.OnlineLearner(net.copy(), lstmlib.SGD(0.1)).run_queued(pool_x, pool_y, pool_w, queue, lengths * 0)
+
+
+@pytest.mark.parametrize("paused", [[0, 4, 9], [1, 2, 3, 5, 6, 7, 8], [2]])  # 7 live (padded to 8), 3, 9 (all run)
+def test_leaving_paused_trials_out_of_the_lanes_changes_not_a_bit(paused, monkeypatch):
+    """Only the training trials run as lanes (with inert padding): every number is what a call with
+    every trial in its lane gives, over calls that carry state, partials and Adam's moments."""
+    rng = np.random.default_rng(5)
+    K, M, Tp, tol = 10, 4, 12, 0.3
+    pool_x, pool_y, pool_w = stream(rng, K * M, Tp, 1, 1)
+    queue = rng.permutation(K * M).reshape(K, M)
+    lengths = rng.integers(1, Tp + 1, size=(K, M))
+    net = lstmlib.build("peephole", 1, 1, 1, 2, trials=K, init_range=0.5, seed=3, output="logistic")
+    probe = lstmlib.OnlineLearner(net.copy(), lstmlib.SGD(0.1))
+    assert probe._lanes()[0] is None  # every trial training: every trial runs in its lane
+    probe.active[paused] = 0
+    run_k, Kl = probe._lanes()
+    assert (run_k is None) == (len(paused) == 1) and (run_k is None or (Kl, run_k.size) in ((7, 8), (3, 3)))
+    results = {}
+    for way in ("lanes", "all"):
+        if way == "all":
+            monkeypatch.setattr(lstmlib.OnlineLearner, "_lanes", lambda self: (None, self.net.trials))
+        copy = net.copy()
+        learner = lstmlib.OnlineLearner(copy, lstmlib.Adam(0.02))
+        out = [learner.run_queued(pool_x, pool_y, pool_w, queue, lengths, stop_at_error=tol, record=True)]
+        learner.active[paused] = 0
+        out += [learner.run_queued(pool_x, pool_y, pool_w, queue, lengths, stop_at_error=tol, record=True),
+                learner.run(pool_x[:K], pool_y[:K], pool_w[:K], stop_at_error=tol, reset=np.eye(K, Tp, dtype=bool),
+                            resume_at_reset=True)]
+        learner.active[paused] = 1
+        out.append(learner.run_queued(pool_x, pool_y, pool_w, queue, lengths, stop_at_error=tol, record=True))
+        results[way] = (copy, learner, out)
+    (a, la, ra), (b, lb, rb) = results["lanes"], results["all"]
+    for p in PACKED:
+        np.testing.assert_array_equal(a.params[p], b.params[p])
+    for x, y in zip(la.opt_state + la._state + la._partials + la.grads, lb.opt_state + lb._state + lb._partials
+                    + lb.grads):
+        np.testing.assert_array_equal(x, y)
+    for x, y in zip((la.steps, la._pending, la.active, la._waiting), (lb.steps, lb._pending, lb.active, lb._waiting)):
+        np.testing.assert_array_equal(x, y)
+    for r1, r2 in zip(ra, rb):
+        for f in ("outputs", "loss", "error", "steps", "stopped", "diverged", "segments"):
+            np.testing.assert_array_equal(getattr(r1, f), getattr(r2, f), err_msg=f)
+    assert (ra[1].segments[..., 1] >= 0).sum() > 3  # the stop rule fired in the call with paused trials

@@ -203,6 +203,13 @@ def squash_deriv_row(kind, y, i0, i1, dst, L, F):
 
 
 @njit(inline="always", **JIT)
+def gates_vary(cfg):
+    """False where i(t) and f(t) are constants (no input gate, and f = 1 or 0: the plain RNN): their
+    rows IG, FG are then filled once per buffer by :func:`gate_factors`, not at every step."""
+    return cfg[HAS_I] != 0 or cfg[FORGET] == FORGET_GATE or cfg[FORGET] == FORGET_COUPLED
+
+
+@njit(inline="always", **JIT)
 def gate_factors(cfg, a, ACT, IG, FG, F):
     """IG[b] = i(t), FG[b] = f(t) for every block and lane, whatever the architecture."""
     NB, has_i, forget, row_i, row_f = cfg[NB_], cfg[HAS_I], cfg[FORGET], cfg[ROW_I], cfg[ROW_F]
@@ -356,7 +363,8 @@ def forward_step(cfg, t, slots, x, weights, fwd, F):
     for r in range(C, R):
         if r < row_o or not has_o:
             squash_row(LOGISTIC, NET, 0, r, ACT, a, r, L, F)  # i, f = σ(net)
-    gate_factors(cfg, a, ACT, IG, FG, F)
+    if gates_vary(cfg):
+        gate_factors(cfg, a, ACT, IG, FG, F)
     # s(t) = f s(t-1) + i z
     for b in range(NB):
         for c in range(b * S_blk, (b + 1) * S_blk):
@@ -490,7 +498,8 @@ def backward_step(cfg, t, x, weights, fwd, bwd, grads, F):
     eps_s, eps_src, di_next, df_next = bwd.eps_s, bwd.eps_src, bwd.di_next, bwd.df_next
     gWl, gPl, gOl = grads
     L = x.shape[1]
-    gate_factors(cfg, t, ACT, IG, FG, F)
+    if gates_vary(cfg):
+        gate_factors(cfg, t, ACT, IG, FG, F)
     # output layer: ∂L/∂W_out[k, m] += e_k(t) [1, y(t), x(t)?]_m
     for k in range(O):
         for l in range(L):
@@ -527,13 +536,21 @@ def backward_step(cfg, t, x, weights, fwd, bwd, grads, F):
     # ε_s,c(t) = f(t+1) ε_s,c(t+1) + o h'(s) ε_c (+ p_o δ_o(t) + p_i δ_i(t+1) + p_f δ_f(t+1), exact)
     for b in range(NB):
         for c in range(b * S_blk, (b + 1) * S_blk):
-            squash_deriv_row(cfg[H_KIND], HS, t, c, TMP, L, F)
-            if has_o:
-                for l in range(L):
-                    eps_s[c, l] += ACT[t, row_o + b, l] * TMP[l] * EY[c, l]
+            if cfg[H_KIND] == IDENTITY:  # h' = 1: x * 1 is x, so the product is left out
+                if has_o:
+                    for l in range(L):
+                        eps_s[c, l] += ACT[t, row_o + b, l] * EY[c, l]
+                else:
+                    for l in range(L):
+                        eps_s[c, l] += EY[c, l]
             else:
-                for l in range(L):
-                    eps_s[c, l] += TMP[l] * EY[c, l]
+                squash_deriv_row(cfg[H_KIND], HS, t, c, TMP, L, F)
+                if has_o:
+                    for l in range(L):
+                        eps_s[c, l] += ACT[t, row_o + b, l] * TMP[l] * EY[c, l]
+                else:
+                    for l in range(L):
+                        eps_s[c, l] += TMP[l] * EY[c, l]
             if exact and peep:
                 if has_o:
                     for l in range(L):
@@ -820,6 +837,7 @@ def run_items(cfg, master, masks, data, need_grad, optimiser, grads, outputs, cu
     bwd = Backward(DOUT=np.zeros((T, O, L), dt), D=np.zeros((R, L), dt), EY=np.zeros((C, L), dt),
                    TMP=np.zeros(L, dt), eps_s=np.zeros((C, L), dt), eps_src=np.zeros((NS, L), dt),
                    di_next=np.zeros((NB, L), dt), df_next=np.zeros((NB, L), dt))
+    gate_factors(cfg, 0, fwd.ACT, fwd.IG, fwd.FG, F)  # the constant ones (see gates_vary) are set for good
     lane_grads = (np.zeros((R, NS, L), dt), np.zeros((3, C, L), dt), np.zeros((O, NO, L), dt))
     lane_loss = np.zeros(L, np.float64)
     lane_err = np.zeros(L, np.float64)

@@ -477,6 +477,7 @@ def run_stream(cfg, params, masks, stream, rule, optimiser, learner, status, out
     fwd = kernels.Forward(SRC=np.zeros((2, NS, L), dt), NET=np.zeros((1, R, L), dt), ACT=ACT, S=S,
                           HS=np.zeros((2, C, L), dt), YC=YC, YOUT=YO, IG=np.zeros((NB, L), dt),
                           FG=np.zeros((NB, L), dt))
+    kernels.gate_factors(cfg, 1, ACT, fwd.IG, fwd.FG, F)  # the constant ones (see gates_vary) are set for good
     scratch = (np.zeros((1, O_n, L), dt), np.zeros((4, C, L), dt), np.zeros((C, L), dt), np.zeros((C, L), dt),
                np.zeros(L, dt))  # DOUT, CO, EY, ES, TMP
     step_io = (np.zeros((I, L), dt), np.zeros((O_n, L), dt), np.zeros(L, dt), np.zeros(L), np.zeros(L))
