@@ -24,7 +24,6 @@ import numpy as np
 from .._checks import check_positive
 from ..engines import compiled, kernels, online
 from .optimisers import OPTIMIZERS, SGD, Adam, Momentum
-from .trainer import padding
 
 __all__ = ["OnlineLearner", "StreamResult"]
 
@@ -213,69 +212,20 @@ class OnlineLearner:
         net = self.net
         K, L, dt = net.trials, net.layout, net.dtype
         n = T if record else 0
+        outputs, loss, error = np.empty((K, n, L.n_outputs), dt), np.empty((K, n)), np.empty((K, n))
+        ran = np.zeros(K, np.int64)
         stopped = self._waiting.copy() if resume else np.zeros(K, np.bool_)
+        master = compiled.master(net.params)
         opt = kernels.OPT_CODES[self.optimizer.code] if update else kernels.OPT_NONE
-        run_k, Kl = self._lanes()
-        if run_k is None:  # every trial in its own lane
-            outputs, loss, error = np.empty((K, n, L.n_outputs), dt), np.empty((K, n)), np.empty((K, n))
-            ran = np.zeros(K, np.int64)
-            master = compiled.master(net.params)
-            segments = online.run_stream(
-                self.cfg, master, self.masks, stream, (tol, resume, record),
-                (opt, self.optimizer.hyper(), self.update_every, self.steps, self._pending, self.opt_state),
-                (self._state, self._partials, self.grads), (self.active, ran, stopped), (outputs, loss, error))
-            compiled.load_master(net.params, master)
-        else:  # only the training trials run (and inert copies of the first, active = 0, as padding)
-            live, Kr = run_k[:Kl], run_k.size
-            pick = lambda a: np.ascontiguousarray(a[..., run_k])  # noqa: E731
-            x, target, weights, reset, lengths, queue, starts = stream
-            stream = (x, target, weights, reset[run_k] if reset.shape[0] == K else reset, lengths[run_k],
-                      np.ascontiguousarray(queue[run_k]), np.ascontiguousarray(starts[run_k]))
-            master = tuple(pick(m) for m in compiled.master(net.params))
-            steps, pending, active = self.steps[run_k], self._pending[run_k], self.active[run_k]
-            active[Kl:] = 0
-            opt_state, state = tuple(pick(a) for a in self.opt_state), tuple(pick(a) for a in self._state)
-            partials, grads = tuple(pick(a) for a in self._partials), tuple(pick(a) for a in self.grads)
-            sub_out = np.empty((Kr, n, L.n_outputs), dt), np.empty((Kr, n)), np.empty((Kr, n))
-            sub_ran, sub_stopped = np.zeros(Kr, np.int64), stopped[run_k]
-            sub_seg = online.run_stream(
-                self.cfg, master, self.masks, stream, (tol, resume, record),
-                (opt, self.optimizer.hyper(), self.update_every, steps, pending, opt_state),
-                (state, partials, grads), (active, sub_ran, sub_stopped), sub_out)
-            for name, m in zip(compiled.PARAMS, master):
-                net.params[name][live] = m[..., :Kl].transpose(2, 0, 1)
-            for whole, part in zip(self.opt_state + self._state + self._partials + self.grads,
-                                   opt_state + state + partials + grads):
-                whole[..., live] = part[..., :Kl]
-            self.steps[live], self._pending[live], self.active[live] = steps[:Kl], pending[:Kl], active[:Kl]
-            stopped[live] = sub_stopped[:Kl]
-            ran = np.zeros(K, np.int64)
-            ran[live] = sub_ran[:Kl]
-            outputs, loss, error = np.full((K, n, L.n_outputs), np.nan, dt), np.full((K, n), np.nan), \
-                np.full((K, n), np.nan)
-            outputs[live], loss[live], error[live] = (a[:Kl] for a in sub_out)
-            n_seg = max(1, int(1 + reset[:, 1:].sum(axis=1).max()))  # as run_stream counts them for all trials
-            segments = np.full((K, n_seg, 2), -1, np.int64)
-            segments[live, :sub_seg.shape[1]] = sub_seg[:Kl]
+        segments = online.run_stream(
+            self.cfg, master, self.masks, stream, (tol, resume, record),
+            (opt, self.optimizer.hyper(), self.update_every, self.steps, self._pending, self.opt_state),
+            (self._state, self._partials, self.grads), (self.active, ran, stopped), (outputs, loss, error))
+        compiled.load_master(net.params, master)
         self._waiting[:] = stopped & resume
         if not record:
             outputs = loss = error = None
         return StreamResult(outputs, loss, error, ran, stopped, self.active == -1, segments)
-
-    def _lanes(self):
-        """``(run_k, Kl)``: the trials a call runs, as lanes, when not every trial trains: the ``Kl``
-        training ones (``active == 1``), then inert copies of the first where :func:`~.trainer.padding`
-        finds that cheaper (5-7 lanes: 8); ``(None, K)`` when every trial runs in its own lane, which
-        is also the choice unless leaving trials out saves at least two lanes (copying the others'
-        state in and out costs some microseconds per call).  Every lane's arithmetic is its own, so
-        the choice changes no number."""
-        K = self.net.trials
-        live = np.flatnonzero(self.active == 1)
-        Kl = live.size
-        pad = padding(Kl, 1, self.net.dtype) if Kl else 0
-        if Kl == 0 or Kl + pad > K - 2:
-            return None, K
-        return np.r_[live, np.full(pad, live[0])], Kl
 
 
 def _tolerance(stop_at_error) -> float:
