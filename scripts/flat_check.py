@@ -42,8 +42,7 @@ def main():
                                  summary={"rows": [hs97.summarise(r) for r in records]}, seed=args.seed,
                                  wall_time=wall, run_provenance=run_provenance)
     print(f"wrote {results.shown_path(path)} in {wall:.0f} s")
-    doc = results.read_results(out)
-    print(hs97.flat_check_text(next(d for d in doc if d["chapter"] == hs97.FLAT_CHECK), [], results.shown_path(out)))
+    print(hs97.flat_check_text(hs97.read_flat_check(out), [], results.shown_path(out)))
 
 
 if __name__ == "__main__":

@@ -153,11 +153,6 @@ class FlatCurveRule:
             no_drop = self._loss[:, half:].mean(axis=1) > (1 - self.min_drop) * self._loss[:, :half].mean(axis=1)
         return ok & no_gain & no_drop
 
-    def describe(self) -> str:
-        return (f"stopped as flat when, over its {self.patience:,} most recent training sequences, the later half "
-                f"had less than {self.min_gain:g} more of its sequences correct than the earlier half and a mean "
-                f"loss above {1 - self.min_drop:g} times the earlier half's")
-
 
 def evaluate(net, task, n=2560, seed=0, batch=512, trials=None):
     """Test ``net`` on ``n`` fresh sequences per trial from ``task`` (a :mod:`lstmlib.tasks.recall` task).
