@@ -18,7 +18,9 @@ __all__ = ["PAPERS", "TABLES", "PaperTable", "coverage_rows", "not_attempted"]
 #: The papers by bibliography key (``book/references.bib``), as the scorecard names them.
 PAPERS = {"hochreiter1997": "Hochreiter & Schmidhuber 1997", "gers2000": "Gers, Schmidhuber & Cummins 2000",
           "gers2001": "Gers & Schmidhuber 2001", "gers2002": "Gers, Schraudolph & Schmidhuber 2002",
-          "greff2017": "Greff et al. 2017"}
+          "greff2017": "Greff et al. 2017", "graves2012": "Graves 2012", "bengio1994": "Bengio, Simard & Frasconi 1994",
+          "hochreiter1997nips": "Hochreiter & Schmidhuber 1997 (NIPS 9)",
+          "schmidhuber2001": "Schmidhuber, Hochreiter & Bengio 2001"}
 
 
 @dataclass(frozen=True)
