@@ -139,3 +139,80 @@ def test_reference_equations_in_words():
     assert "forget_gate" not in ref
     with pytest.raises(ValueError, match="output_activation"):
         forward(net.layout, {n: p[0] for n, p in net.params.items()}, x, "relu")
+
+
+# ---------------------------------------------------------------- the reference backward pass
+
+from lstmlib.model.equations import EQUATIONS, backward, equation_lines  # noqa: E402
+
+LOSS_CASES = [("linear", "mse"), ("logistic", "mse"), ("softmax", "mse"), ("logistic", "ce"), ("softmax", "ce")]
+
+
+def backward_cases():
+    for name, spec in sorted(ARCHITECTURES.items()):
+        for gradient in ("exact", "truncated") if spec.has_memory else ("exact",):
+            for output, loss in LOSS_CASES:
+                yield pytest.param(name, gradient, output, loss, id=f"{name}-{gradient}-{output}-{loss}")
+
+
+@pytest.mark.parametrize("name,gradient,output,loss", backward_cases())
+def test_reference_backward_matches_both_engines(name, gradient, output, loss):
+    net = lstmlib.build(name, 2, 3, 2, 1 if name == "rnn" else 2, trials=2, output=output, loss=loss,
+                        output_from="cells+inputs", init_range=0.5, seed=4)
+    for n in ("hidden", "peephole"):  # make every free weight matter (biases, peepholes ...)
+        net.params[n] += 0.3 * net.layout.masks()[n]
+    rng = np.random.default_rng(1)
+    B, T = 3, 6
+    x = rng.normal(size=(B, T, 2))
+    target = np.eye(3)[rng.integers(0, 3, size=(B, T))] if output == "softmax" else rng.uniform(size=(B, T, 3))
+    weights = rng.uniform(0.5, 1.5, size=(B, T))
+    for engine in ("numba", "torch"):
+        losses, grads = net.loss_and_grad(x, target, loss_at=weights, gradient=gradient, engine=engine)
+        for k in range(2):
+            params = {n: p[k] for n, p in net.params.items()}
+            refs = [backward(net.layout, params, x[b], target[b], weights[b], output, loss, gradient) for b in range(B)]
+            assert np.isclose(sum(r["loss"] for r in refs) / B, losses[k], rtol=1e-13, atol=0)
+            for n in grads:  # the engines' loss is the batch mean
+                np.testing.assert_allclose(sum(r[n] for r in refs) / B, grads[n][k], rtol=0, atol=1e-12,
+                                           err_msg=f"{engine} {n}, trial {k}")
+
+
+def test_truncated_differs_from_exact_where_the_recurrence_matters():
+    """The truncation is not a no-op: with recurrent weights and peepholes the two gradients differ,
+    and they agree on the output weights of the last step's error alone."""
+    net = lstmlib.build("peephole", 1, 1, 1, 1, init_range=0.5, seed=2)
+    x, target = np.random.default_rng(0).normal(size=(5, 1)), np.ones((5, 1))
+    params = {n: p[0] for n, p in net.params.items()}
+    exact = backward(net.layout, params, x, target, gradient="exact")
+    truncated = backward(net.layout, params, x, target, gradient="truncated")
+    assert exact["loss"] == truncated["loss"]
+    np.testing.assert_array_equal(exact["output"], truncated["output"])
+    assert np.abs(exact["hidden"] - truncated["hidden"]).max() > 1e-4
+    assert np.abs(exact["peephole"] - truncated["peephole"]).max() > 1e-4
+
+
+def test_every_equation_maps_to_exactly_one_labelled_line():
+    import inspect
+    import re
+
+    from lstmlib.model import equations
+    source = inspect.getsource(equations)
+    labels = re.findall(r"\S.*  # eq: ([a-z-]+)$", source, flags=re.MULTILINE)  # code lines ending in a label
+    assert sorted(labels) == sorted(set(labels))  # each label once
+    assert set(labels) == set(EQUATIONS)
+    for label in EQUATIONS:
+        lines = equation_lines(label)
+        assert len(lines) == 1, label
+        assert "# eq:" not in lines[0] and ("=" in lines[0]), label  # a whole statement, label removed
+    assert equation_lines("cell-state") == ["s[c] = f * s_prev[c] + i * z[c]"]
+    with pytest.raises(ValueError, match="label"):
+        equation_lines("cell")
+
+
+def test_reference_backward_checks_its_arguments():
+    net = lstmlib.build("vanilla", 1, 1)
+    params = {n: p[0] for n, p in net.params.items()}
+    for bad, message in [({"gradient": "full"}, "gradient"), ({"loss": "l1"}, "loss"),
+                         ({"output_activation": "relu"}, "output_activation")]:
+        with pytest.raises(ValueError, match=message):
+            backward(net.layout, params, np.zeros((2, 1)), np.zeros((2, 1)), **bad)
