@@ -3,16 +3,17 @@ published numbers and their tags (``protocols``), the jobs that run them (``jobs
 chapter shows (``chapter``: summaries, verdicts, scorecard rows, sentences and figures).  Nothing
 else in the library imports from here."""
 
-from . import gers2001, gers2002, hochreiter1997, tables
+from . import gers2001, gers2002, graves2012, hochreiter1997, tables
 
-__all__ = ["CHAPTERS", "CHAPTER_TITLES", "NOT_ATTEMPTED", "gers2001", "gers2002", "glossary", "hochreiter1997",
+__all__ = ["CHAPTERS", "CHAPTER_TITLES", "NOT_ATTEMPTED", "gers2001", "gers2002", "glossary", "graves2012", "hochreiter1997",
            "key_results", "paper_ratio_items", "published_chapters", "rescore", "summary_figures", "tables"]
 
 #: Each chapter's name in the results files, with its paper's package.
-CHAPTERS = {"noisy_recall": hochreiter1997, "languages": gers2001, "timing": gers2002}
+CHAPTERS = {"equations": graves2012.equations, "noisy_recall": hochreiter1997, "languages": gers2001, "timing": gers2002}
 
 #: Each chapter's name in the results files, with the title the scorecard shows for it.
-CHAPTER_TITLES = {"noisy_recall": "Noisy recall (Hochreiter & Schmidhuber 1997, Exp. 3-5)",
+CHAPTER_TITLES = {"equations": "The equations beside the code (Graves 2012, §4.6)",
+                  "noisy_recall": "Noisy recall (Hochreiter & Schmidhuber 1997, Exp. 3-5)",
                   "languages": "Counting languages (Gers & Schmidhuber 2001)",
                   "timing": "Counting time (Gers, Schraudolph & Schmidhuber 2002)"}
 

@@ -78,6 +78,9 @@ TABLES = (
     PaperTable(_H97, "Table 8 (§5.5)", "Exp. 5, the multiplication problem",
                "sequences to the stopping rule and wrong test sequences, at n_seq = 140 and 13", "P",
                "noisy_recall"),
+    PaperTable(_H97, "Table 10", "the weight count of each experiment's network",
+               "264 / 276 (Exp. 1), 10,504 (2a, 2b), 364 … 6,064 (2c), 102 (3), 93 (4, 5), 156 (6a), 308 (6b), "
+               "with each experiment's blocks, connectivity and biased units", "P", "equations"),
     PaperTable(_H97, "Table 9 (§5.6)", "Exp. 6, temporal order",
                "6a: 31,390 sequences, 1 wrong of 2560 (mean of 20 trials); 6b: 571,100 sequences, 2 wrong "
                "(mean of 10); chance levels 25 % and 12.5 %", "P"),
@@ -85,6 +88,9 @@ TABLES = (
                "% of 100 nets with a perfect solution (streams until it): standard LSTM with external resets "
                "74 (7,441); standard LSTM 0; with state decay 0; with forget gates 18 (18,889); with forget "
                "gates and learning-rate decay 62 (14,087)", "P"),
+    PaperTable(_G00, "§4 (network)", "the weight count of the CERG network",
+               "424 weights: 7 inputs, 4 blocks of 2 cells, 7 outputs with input shortcuts (the number from a "
+               "reading note, the topology quoted)", "S", "equations"),
     PaperTable(_G00, "§4.5", "noisy temporal order with forget gates",
                "with a forget-gate bias of 5.0 the forget-gate LSTM \"solved the task as quickly as standard "
                "LSTM\"; with 1.0 it took about three times longer (p. 17)", "P"),
@@ -106,9 +112,15 @@ TABLES = (
     PaperTable(_G02, "PFG results", "PFG, periodic function generation",
                "the peephole LSTM learns \"highly nonlinear periodic patterns\" (abstract); the numbers were "
                "not read", "P-abs", "timing"),
+    PaperTable(_G02, "§4 (network)", "the weight count of the timing network",
+               "about 17 weights: 1 input, 1 block of 1 cell with peepholes, 1 output (reading notes)", "S",
+               "equations"),
     PaperTable(_GRF, "Fig. 3-4", "the eight variants on TIMIT, IAM Online and JSB Chorales",
                "test performance of 200 random-search trials per variant and dataset; no variant improves on "
                "the vanilla LSTM significantly, the forget gate and the output activation matter most", "P"),
+    PaperTable("graves2012", "§4.6", "the forward and backward equations of the LSTM",
+               "the forward pass and the exact BPTT backward pass of the LSTM with forget gates and peepholes, "
+               "in Graves' notation (read from secondary sources)", "S", "equations"),
 )
 
 
