@@ -5,11 +5,13 @@ else in the library imports from here."""
 
 from . import gers2001, gers2002, graves2012, hochreiter1997, tables
 
-__all__ = ["CHAPTERS", "CHAPTER_TITLES", "NOT_ATTEMPTED", "gers2001", "gers2002", "glossary", "graves2012", "hochreiter1997",
-           "key_results", "paper_ratio_items", "published_chapters", "rescore", "summary_figures", "tables"]
+__all__ = ["CHAPTERS", "CHAPTER_TITLES", "NOT_ATTEMPTED", "gers2001", "gers2002", "glossary", "graves2012",
+           "hochreiter1997", "key_results", "paper_ratio_items", "published_chapters", "rescore", "summary_figures",
+           "tables"]
 
 #: Each chapter's name in the results files, with its paper's package.
-CHAPTERS = {"equations": graves2012.equations, "noisy_recall": hochreiter1997, "languages": gers2001, "timing": gers2002}
+CHAPTERS = {"equations": graves2012.equations, "noisy_recall": hochreiter1997, "languages": gers2001,
+            "timing": gers2002}
 
 #: Each chapter's name in the results files, with the title the scorecard shows for it.
 CHAPTER_TITLES = {"equations": "The equations beside the code (Graves 2012, §4.6)",

@@ -333,8 +333,7 @@ def plot_differences(records):
             if q in r["max_abs_diff"]:
                 values[i, j] = np.log10(max(r["max_abs_diff"][q], 1e-17))
     fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(presets) + 1.8))
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad("#dddddd")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="#dddddd")
     im = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=Normalize(-17, np.log10(TOLERANCE)), aspect="auto")
     ax.set_xticks(range(len(columns)), [c.replace(", ", "\n") for c in columns], fontsize=8)
     ax.set_yticks(range(len(presets)), presets, fontsize=8)
