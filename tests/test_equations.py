@@ -1,5 +1,6 @@
 """The written-once equations: the squashing policies against the compiled kernels, and the unit-by-unit
-reference :func:`lstmlib.model.equations.forward` against both engines."""
+reference :func:`lstmlib.model.equations.forward` and :func:`~lstmlib.model.equations.backward` against both
+engines (forward, exact and truncated gradients), with the labelled lines the equations chapter shows."""
 
 import numpy as np
 import pytest

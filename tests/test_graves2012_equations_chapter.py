@@ -53,10 +53,14 @@ def test_the_weight_counts_against_the_printed_numbers():
         assert r["sum"].endswith(f"= {r['ours']}")
     assert rows["h97_exp4"]["sum"] == "44 + 22 + 22 + 5 = 93" and rows["h97_exp4"]["verdict"] == "count matches"
     assert rows["g00_cerg"]["ours"] == 424 and rows["g02_timing"]["ours"] == 17
-    differs = [k for k, r in rows.items() if r["verdict"] == "count differs"]
+    differs = [k for k, r in rows.items() if r["verdict"] == "count differs, explained"]
     assert differs == ["h97_exp2a"]  # the library cannot build connectivity B: its cells read y(t-1)
     assert rows["h97_exp2a"]["difference"] == 2 and "inputs only" in rows["h97_exp2a"]["why"]
     assert {r["tag"] for r in rows.values()} == {"P", "S"}
+    import dataclasses
+    wrong = dataclasses.replace(protocols.WEIGHT_COUNTS["h97_exp4"], printed=94)  # a misprint would be caught
+    (row,) = chapter.count_rows({"x": wrong})
+    assert row["verdict"] == "count differs" and row["why"] == "" and row["difference"] == -1
 
 
 def test_jobs_check_their_parameters():
@@ -104,14 +108,14 @@ def test_verdicts_scorecard_rows_and_the_key_results_box(tiny_records, nn_lstm):
     counts = chapter.count_rows()
     rows = chapter.scorecard_rows(tiny_records, nn_lstm, counts, "tiny")
     assert rows[0]["verdict"] == "equations agree" and len(rows) == 1 + len(counts)
-    assert {r["verdict"] for r in rows} == {"equations agree", "count matches", "count differs"}
+    assert {r["verdict"] for r in rows} == {"equations agree", "count matches", "count differs, explained"}
     assert all(r["verdict"] in chapter.VERDICTS for r in rows)
     bad = [{**tiny_records[0], "max_abs_diff": {"forward, numba": 1e-9}}] + tiny_records[1:]
     assert chapter.equations_verdict(bad, nn_lstm) == "equations disagree"
     assert chapter.equations_verdict(tiny_records, {**nn_lstm, "gradient": 1e-6}) == "equations disagree"
     assert set(glossary()["equations"]) == set(chapter.VERDICTS)
     box = key_results("equations", rows)
-    assert "Graves (2012, §4.6)" in box and "count differs" in box
+    assert "Graves (2012, §4.6)" in box and "count differs, explained" in box
 
 
 def test_rescore_recomputes_the_verdicts(tiny_records, nn_lstm):

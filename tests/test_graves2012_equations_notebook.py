@@ -29,7 +29,7 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     rows = doc["summary"]["scorecard"]
     assert len(rows) == 1 + len(WEIGHT_COUNTS)
     assert rows[0]["verdict"] == "equations agree"
-    assert {r["verdict"] for r in rows[1:]} <= {"count matches", "count differs"}
+    assert {r["verdict"] for r in rows[1:]} <= {"count matches", "count differs, explained"}
     assert all(r["paper"].endswith(("[P]", "[S]")) for r in rows)
     text = "\n".join(str(v) for c in nb.cells for o in c.get("outputs", []) for v in o.get("data", {}).values())
     assert "s[c] = f * s_prev[c] + i * z[c]" in text  # the equations table shows the source line
