@@ -22,14 +22,17 @@ CHAPTER = "equations"
 #: line that computes each (:data:`lstmlib.model.equations.EQUATIONS`); None: a line of the library's own
 #: (the output layer, the error of gates fed back to the next step, the weight gradients).
 GRAVES = {
-    "input-gate": (r"b_\iota^t = f\big(\sum_i w_{i\iota} x_i^t + \sum_h w_{h\iota} b_h^{t-1}"
-                   r" + \sum_c w_{c\iota} s_c^{t-1}\big)"),
-    "forget-gate": (r"b_\phi^t = f\big(\sum_i w_{i\phi} x_i^t + \sum_h w_{h\phi} b_h^{t-1}"
-                   r" + \sum_c w_{c\phi} s_c^{t-1}\big)"),
+    "input-gate": (r"b_\iota^t = f(a_\iota^t),\ a_\iota^t = "
+                   r"\sum_i w_{i\iota} x_i^t + \sum_h w_{h\iota} b_h^{t-1}"
+                   r" + \sum_c w_{c\iota} s_c^{t-1}"),
+    "forget-gate": (r"b_\phi^t = f(a_\phi^t),\ a_\phi^t = "
+                   r"\sum_i w_{i\phi} x_i^t + \sum_h w_{h\phi} b_h^{t-1}"
+                   r" + \sum_c w_{c\phi} s_c^{t-1}"),
     "cell-input": r"g(a_c^t),\ a_c^t = \sum_i w_{ic} x_i^t + \sum_h w_{hc} b_h^{t-1}",
     "cell-state": r"s_c^t = b_\phi^t s_c^{t-1} + b_\iota^t g(a_c^t)",
-    "output-gate": (r"b_\omega^t = f\big(\sum_i w_{i\omega} x_i^t + \sum_h w_{h\omega} b_h^{t-1}"
-                    r" + \sum_c w_{c\omega} s_c^t\big)"),
+    "output-gate": (r"b_\omega^t = f(a_\omega^t),\ a_\omega^t = "
+                   r"\sum_i w_{i\omega} x_i^t + \sum_h w_{h\omega} b_h^{t-1}"
+                    r" + \sum_c w_{c\omega} s_c^t"),
     "cell-output": r"b_c^t = b_\omega^t h(s_c^t)",
     "output-layer": None,
     "output-error": r"\delta_k^t = \partial \mathcal{L} / \partial a_k^t",
