@@ -217,3 +217,9 @@ def test_reference_backward_checks_its_arguments():
                          ({"output_activation": "relu"}, "output_activation")]:
         with pytest.raises(ValueError, match=message):
             backward(net.layout, params, np.zeros((2, 1)), np.zeros((2, 1)), **bad)
+    for x, target, weights, message in [(np.zeros((2, 2)), np.zeros((2, 1)), None, "x must have shape"),
+                                        (np.zeros((0, 1)), np.zeros((0, 1)), None, "x must have shape"),
+                                        (np.zeros((2, 1)), np.zeros((3, 1)), None, "target must have shape"),
+                                        (np.zeros((2, 1)), np.zeros((2, 1)), np.ones(3), "weights")]:
+        with pytest.raises(ValueError, match=message):
+            backward(net.layout, params, x, target, weights)

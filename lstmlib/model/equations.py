@@ -141,6 +141,11 @@ def backward(layout: Layout, params: dict, x, target, weights=None, output_activ
     x, target = np.asarray(x, dtype=np.float64), np.asarray(target, dtype=np.float64)
     T = len(x)
     weights = np.ones(T) if weights is None else np.asarray(weights, dtype=np.float64)
+    if x.ndim != 2 or T < 1 or x.shape[1] != layout.n_inputs:
+        raise ValueError(f"x must have shape [time >= 1, inputs={layout.n_inputs}], got {x.shape}")
+    if target.shape != (T, layout.n_outputs) or weights.shape != (T,):
+        raise ValueError(f"target must have shape [time={T}, outputs={layout.n_outputs}] and weights [time={T}], "
+                         f"got {target.shape} and {weights.shape}")
     fwd = forward(layout, params, x, output_activation)
     g_deriv, h = SQUASHES[spec.cell_input].deriv, SQUASHES[spec.cell_output]
     d_sigma = SQUASHES["logistic"].deriv  # σ'(a) = b (1 - b), from the gate's activation b
