@@ -43,3 +43,17 @@ def test_verdicts_follow_their_definitions():
     assert G.chapter.verdict("xor", comp(0.5, 0.9, 0.01)) == "reproduced"
     assert G.chapter.verdict("xor", comp(0.9, 0.9, 0.9)) == "not reproduced"
     assert G.chapter.verdict("xor", comp(0.5, 0.5, 0.9)) == "inconclusive at this budget"
+
+
+def test_figures_and_tables_from_tiny_records():
+    import matplotlib
+    matplotlib.use("Agg")
+    jobs, protocols = G.jobs_for("tiny")
+    records = run_jobs(jobs, workers=1, progress=None)
+    summary = G.summarise(records)
+    learning = [r for r in records if r["protocol"] in G.MEASURES]
+    for fig, data in (G.plot_cost(summary["cost"]), G.plot_checks(summary["checks"], 6),
+                      G.plot_agreement(summary["agreement"]), G.plot_learning(learning, protocols, G.MEASURES)):
+        assert fig.axes and len({len(v) for v in data.values()}) == 1
+    assert "<table" in G.check_table(summary["checks"]) and "<table" in G.learning_table(summary, protocols)
+    assert "<table" in G.scorecard_table(G.scorecard_rows(summary, protocols, "tiny"))
