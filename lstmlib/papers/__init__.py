@@ -3,18 +3,20 @@ published numbers and their tags (``protocols``), the jobs that run them (``jobs
 chapter shows (``chapter``: summaries, verdicts, scorecard rows, sentences and figures).  Nothing
 else in the library imports from here."""
 
-from . import gers2001, gers2002, hochreiter1997, tables
+from . import gers2001, gers2002, graves2012, hochreiter1997, tables
 
 __all__ = ["CHAPTERS", "CHAPTER_TITLES", "NOT_ATTEMPTED", "gers2001", "gers2002", "glossary", "hochreiter1997",
            "key_results", "paper_ratio_items", "published_chapters", "rescore", "summary_figures", "tables"]
 
 #: Each chapter's name in the results files, with its paper's package.
-CHAPTERS = {"noisy_recall": hochreiter1997, "languages": gers2001, "timing": gers2002}
+CHAPTERS = {"noisy_recall": hochreiter1997, "languages": gers2001, "timing": gers2002,
+            "gradients": graves2012.gradients}
 
 #: Each chapter's name in the results files, with the title the scorecard shows for it.
 CHAPTER_TITLES = {"noisy_recall": "Noisy recall (Hochreiter & Schmidhuber 1997, Exp. 3-5)",
                   "languages": "Counting languages (Gers & Schmidhuber 2001)",
-                  "timing": "Counting time (Gers, Schraudolph & Schmidhuber 2002)"}
+                  "timing": "Counting time (Gers, Schraudolph & Schmidhuber 2002)",
+                  "gradients": "Computing the gradient (Hochreiter & Schmidhuber 1997 §6, Graves 2012)"}
 
 #: The tables of the papers the book covers that no chapter reruns yet, as (paper, "<table>: <experiment>"):
 #: the scorecard lists them as "not attempted yet", and the book's coverage table (book/intro.md) names
