@@ -84,6 +84,9 @@ TABLES = (
     PaperTable(_H97, "Table 9 (§5.6)", "Exp. 6, temporal order",
                "6a: 31,390 sequences, 1 wrong of 2560 (mean of 20 trials); 6b: 571,100 sequences, 2 wrong "
                "(mean of 10); chance levels 25 % and 12.5 %", "P"),
+    PaperTable(_H97, "§6 / App. A.1", "truncated vs full gradient",
+               "\"a few experiments with non-truncated LSTM\": \"no significant difference\"; \"strongly delayed XOR\" "
+               "named as the truncated gradient's limitation", "P", "gradients"),
     PaperTable(_G00, "Table 2 (§4)", "continual embedded Reber grammar",
                "% of 100 nets with a perfect solution (streams until it): standard LSTM with external resets "
                "74 (7,441); standard LSTM 0; with state decay 0; with forget gates 18 (18,889); with forget "
