@@ -56,4 +56,6 @@ def test_figures_and_tables_from_tiny_records():
                       G.plot_agreement(summary["agreement"]), G.plot_learning(learning, protocols, G.MEASURES)):
         assert fig.axes and len({len(v) for v in data.values()}) == 1
     assert "<table" in G.check_table(summary["checks"]) and "<table" in G.learning_table(summary, protocols)
+    for c in summary["learning"].values():  # the budget of every variant is in the table
+        assert all(f"{x['budget']:,}" in G.learning_table(summary, protocols) for x in c["variants"].values())
     assert "<table" in G.scorecard_table(G.scorecard_rows(summary, protocols, "tiny"))

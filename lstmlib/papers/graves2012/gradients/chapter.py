@@ -168,12 +168,15 @@ def check_table(checks) -> str:
 
 
 def learning_table(summary, protocols) -> str:
-    cols = {"row": "row", "variant": "variant", "solved": "solved", "median_to_solve": "median to solve",
+    cols = {"row": "row", "variant": "variant", "budget": "budget per trial", "solved": "solved",
+            "median_to_solve": "median to solve",
             "median": "median test result", "chance": "chance level", "p": "permutation p"}
     rows = []
     for key, c in summary["learning"].items():
         for name, x in c["variants"].items():
-            rows.append({"row": protocols[key].title, "variant": name, "solved": f"{x['solved']}/{x['trials']}",
+            unit = "events" if key == "online" else "sequences"
+            rows.append({"row": protocols[key].title, "variant": name, "budget": f"{x['budget']:,} {unit}",
+                         "solved": f"{x['solved']}/{x['trials']}",
                          "median_to_solve": "–" if x["median_to_solve"] is None else f"{x['median_to_solve']:,.0f}",
                          "median": f"{x['median']:.4g} ({MEASURES[key][1]})",
                          "chance": f"{CHANCE[key]:.4g}" if key in CHANCE else "–", "p": f"{c['p']:.3f}"})
