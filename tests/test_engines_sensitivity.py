@@ -43,6 +43,24 @@ def test_lag_sensitivity_and_the_map_are_norms_of_the_jacobian():
     assert np.all(shaded[:, :, 0] == 0)
 
 
+@pytest.mark.parametrize("arch", ["rnn", "vanilla", "peephole"])
+def test_memory_sensitivity_is_the_norm_of_the_state_jacobian(arch):
+    rng = np.random.default_rng(5)
+    net = lstmlib.build(arch, 3, 2, 2, 1, trials=2, seed=3, output="logistic", init_range=0.6)
+    x = rng.normal(size=(2, 2, 5, 3))
+    out, mem = S.memory_sensitivity(net, x, source=1)
+    J = [S.input_jacobian(net, x, o, at=-1)[:, :, 1] for o in (0, 1)]
+    assert np.allclose(out, np.sqrt(sum((j ** 2).sum(-1) for j in J)))
+    eps, fd = 1e-6, np.zeros((2, 2, 3, 2))  # [K, B, input, memory unit]
+    key = "states" if net.spec.has_memory else "cells"  # the plain RNN's memory is its units
+    for i in range(3):
+        xp, xm = x.copy(), x.copy()
+        xp[:, :, 1, i] += eps
+        xm[:, :, 1, i] -= eps
+        fd[:, :, i] = (net.trace(xp)[key][:, :, -1] - net.trace(xm)[key][:, :, -1]) / (2 * eps)
+    assert mem.min() > 1e-4 and np.allclose(mem, np.sqrt((fd ** 2).sum((-1, -2))), atol=1e-7)
+
+
 def test_the_bound_and_the_measured_error_flow():
     q = np.arange(30)
     assert np.allclose(S.hochreiter_bound(4, 0.8, q), 4 * 0.8 ** q)
@@ -61,6 +79,7 @@ def test_the_bound_and_the_measured_error_flow():
     (lambda n: S.input_jacobian(n, np.zeros((1, 3, 3)), output_unit=2), "output_unit"),
     (lambda n: S.input_jacobian(n, np.zeros((1, 3, 3)), at=3), "at must"),
     (lambda n: S.sensitivity_map(n, np.zeros((1, 3, 3)), source=-1), "source must"),
+    (lambda n: S.memory_sensitivity(n, np.zeros((1, 3, 3)), source=3), "source must"),
     (lambda n: S.error_scaling(n, 5), "bound_network"),
     (lambda n: S.hochreiter_bound(0, 1.0, 1), "n must"),
     (lambda n: S.hochreiter_bound(2, -1.0, 1), "w_max"),

@@ -84,11 +84,19 @@ class BudgetJob(TrainedJob):
         return {"job": self.name, "wall_time_s": 0.5, "trials": [{"status": "budget"}] * 2}
 
 
+class MeasureOnlyJob(TrainedJob):
+    solvable = False  # a measurement: no trials at all
+
+    def run(self, progress=None):
+        return {"job": self.name, "wall_time_s": 0.5, "trials": []}
+
+
 def test_progress_lines_count_solved_trials_or_say_there_is_nothing_to_solve():
     from lstmlib.study.jobs import run_jobs
     lines = []
-    records = run_jobs([TrainedJob(ROW, "rnn", 2, 10), BudgetJob(ROW, "vanilla", 2, 400)], workers=1,
-                       progress=lines.append)
-    assert [r["job"] for r in records] == ["row/rnn", "row/vanilla"]
+    records = run_jobs([TrainedJob(ROW, "rnn", 2, 10), BudgetJob(ROW, "vanilla", 2, 400),
+                        MeasureOnlyJob(ROW, "forget", 1, 1)], workers=1, progress=lines.append)
+    assert [r["job"] for r in records] == ["row/rnn", "row/vanilla", "row/forget"]
     assert any(line.endswith("done row/rnn: 1/2 solved, median 100 sequences (0.5 s)") for line in lines)
     assert any(line.endswith("done row/vanilla: 2 trials, 400 sequences each (0.5 s)") for line in lines)
+    assert any(line.endswith("done row/forget: measured (0.5 s)") for line in lines)

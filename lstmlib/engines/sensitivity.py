@@ -10,6 +10,9 @@ included.  (The 1997 truncated gradient, which lets error flow back only through
 training device; it is not the sensitivity of the function the network computes.)
 
 * :func:`lag_sensitivity`: ‖∂ŷ(T-1)/∂x(T-1-lag)‖₂ against the lag, one backward pass per output unit;
+* :func:`memory_sensitivity`: ‖∂ŷ(T-1)/∂x(source)‖₂ and ‖∂s(T-1)/∂x(source)‖₂, the same for the cell
+  states (the plain RNN's units), which hold what the output may not show while an output gate is shut
+  or a squash saturated;
 * :func:`sensitivity_map`: ‖∂ŷ(t)/∂x(source)‖₂ for every t, the quantity Graves (2012, Figs. 4.1 and
   4.4) shades, one backward pass per step;
 * :func:`hochreiter_bound` and :func:`error_scaling`: Hochreiter's bound (H&S 1997 §3.1) on the error
@@ -30,7 +33,7 @@ from ..model import build
 from ..model.layout import OUTPUT_ACTIVATIONS
 
 __all__ = ["bound_network", "error_scaling", "hochreiter_bound", "input_jacobian", "lag_sensitivity",
-           "sensitivity_map"]
+           "memory_sensitivity", "sensitivity_map"]
 
 
 def _inputs(net, x) -> np.ndarray:
@@ -55,7 +58,9 @@ def _check_output_unit(net, output_unit) -> int:
 
 def _run(net, x):
     """The forward pass in torch (float64, exact: nothing held constant), with ``x`` a leaf that needs
-    its gradient: returns ``(x tensor [K, B, T, I], outputs [K, B, T, O], cell outputs y [K, B, T, C])``."""
+    its gradient: returns ``(x tensor [K, B, T, I], outputs [K, B, T, O], cell outputs y [K, B, T, C],
+    memory [K, B, T, C])``; the memory is the cell state s of an LSTM, the units' activations y of the
+    plain RNN (its only state)."""
     import torch
 
     from .torch_engine import PARAMS, step
@@ -66,16 +71,17 @@ def _run(net, x):
     K, B, T, _ = xt.shape
     y = s = xt.new_zeros(K, B, layout.n_cells)
     gates = xt.new_zeros(K, B, layout.n_gate_units)
-    outs, ys = [], []
+    outs, ys, ss = [], [], []
     for t in range(T):
         s, y, gates = step(layout, W["hidden"], W["peephole"], xt[:, :, t], y, s, gates, lambda name, v: v)
         src = [xt.new_ones(K, B, 1), y] + ([xt[:, :, t]] if layout.output_from == "cells+inputs" else [])
         outs.append(torch.einsum("kon,kbn->kbo", W["output"], torch.cat(src, -1)))
         ys.append(y)
+        ss.append(s if layout.spec.has_memory else y)
     a = torch.stack(outs, 2)
     assert net.output in OUTPUT_ACTIVATIONS
     out = a if net.output == "linear" else (torch.sigmoid(a) if net.output == "logistic" else torch.softmax(a, -1))
-    return xt, out, torch.stack(ys, 2)
+    return xt, out, torch.stack(ys, 2), torch.stack(ss, 2)
 
 
 def input_jacobian(net, x, output_unit=0, at=-1) -> np.ndarray:
@@ -88,7 +94,7 @@ def input_jacobian(net, x, output_unit=0, at=-1) -> np.ndarray:
     T = x.shape[2]
     if not is_int(at) or not -T <= at < T:
         raise ValueError(f"at must be an integer step in [-{T}, {T}), got {at!r}")
-    xt, out, _ = _run(net, x)
+    xt, out, *_ = _run(net, x)
     (grad,) = torch.autograd.grad(out[:, :, at, o].sum(), xt)  # trials and sequences are independent
     return grad.numpy()
 
@@ -98,7 +104,7 @@ def lag_sensitivity(net, x) -> np.ndarray:
     ‖∂ŷ(T-1)/∂x(T-1-lag)‖₂ (the Frobenius norm of that Jacobian block), for lag = 0 … T-1."""
     import torch
     x = _inputs(net, x)
-    xt, out, _ = _run(net, x)
+    xt, out, *_ = _run(net, x)
     O = net.layout.n_outputs
     total = np.zeros(x.shape[:3])
     for o in range(O):
@@ -116,7 +122,7 @@ def sensitivity_map(net, x, source=0) -> np.ndarray:
     T = x.shape[2]
     if not is_int(source) or not 0 <= source < T:
         raise ValueError(f"source must be an integer step in [0, {T}), got {source!r}")
-    xt, out, _ = _run(net, x)
+    xt, out, *_ = _run(net, x)
     sens = np.zeros(x.shape[:3])
     last = (T - 1, net.layout.n_outputs - 1)
     for t in range(source, T):
@@ -124,6 +130,26 @@ def sensitivity_map(net, x, source=0) -> np.ndarray:
             (grad,) = torch.autograd.grad(out[:, :, t, o].sum(), xt, retain_graph=(t, o) != last)
             sens[:, :, t] += (grad[:, :, source].numpy() ** 2).sum(-1)
     return np.sqrt(sens)
+
+
+def memory_sensitivity(net, x, source=1) -> tuple[np.ndarray, np.ndarray]:
+    """``(output, memory)``, each ``[trials, batch]``, from one forward pass: ‖∂ŷ(T-1)/∂x(source)‖₂ over
+    the output units and inputs, and ‖∂m(T-1)/∂x(source)‖₂ over the memory units and inputs, where m is
+    the cell state s of an LSTM (what the constant error carousel carries) and the unit activations of
+    the plain RNN: how much of the input at ``source`` the network's state still holds at the last step,
+    whatever the output reads of it."""
+    import torch
+    x = _inputs(net, x)
+    T = x.shape[2]
+    if not is_int(source) or not 0 <= source < T:
+        raise ValueError(f"source must be an integer step in [0, {T}), got {source!r}")
+    xt, out, _, mem = _run(net, x)
+    heads = [out[:, :, -1, o] for o in range(out.shape[-1])] + [mem[:, :, -1, c] for c in range(mem.shape[-1])]
+    totals = [np.zeros(x.shape[:2]), np.zeros(x.shape[:2])]
+    for i, head in enumerate(heads):
+        (grad,) = torch.autograd.grad(head.sum(), xt, retain_graph=i < len(heads) - 1)
+        totals[i >= out.shape[-1]] += (grad[:, :, source].numpy() ** 2).sum(-1)
+    return np.sqrt(totals[0]), np.sqrt(totals[1])
 
 
 # ---------------------------------------------------------------- Hochreiter's bound (H&S 1997 §3.1)
@@ -170,7 +196,7 @@ def error_scaling(net, T) -> np.ndarray:
         raise ValueError("error_scaling needs a bound_network (n logistic units, n inputs)")
     x = np.zeros((net.trials, 1, T, n))
     x[:, 0, 0] = -net["cell.bias"][:, :, 0]  # net(0) = 0: the run starts at the fixed point y = ½ and stays there
-    xt, _, ys = _run(net, x)
+    xt, _, ys, _ = _run(net, x)
     y_end = ys[:, 0, -1]  # [K, n]
     scale = np.zeros((net.trials, T))
     for u in range(n):

@@ -10,11 +10,13 @@ __all__ = ["CHAPTERS", "CHAPTER_TITLES", "NOT_ATTEMPTED", "gers2001", "gers2002"
            "tables"]
 
 #: Each chapter's name in the results files, with its paper's package.
-CHAPTERS = {"equations": graves2012.equations, "gradients": graves2012.gradients,
+CHAPTERS = {"vanishing_gradient": graves2012.vanishing, "equations": graves2012.equations,
+            "gradients": graves2012.gradients,
             "noisy_recall": hochreiter1997, "languages": gers2001, "timing": gers2002}
 
 #: Each chapter's name in the results files, with the title the scorecard shows for it.
-CHAPTER_TITLES = {"equations": "The equations beside the code (Graves 2012, §4.6)",
+CHAPTER_TITLES = {"vanishing_gradient": "The vanishing gradient (Hochreiter 1991, H&S 1997 §3.1 and Exp. 2c)",
+                  "equations": "The equations beside the code (Graves 2012, §4.6)",
                   "gradients": "Computing the gradient (Hochreiter & Schmidhuber 1997 §6, Graves 2012)",
                   "noisy_recall": "Noisy recall (Hochreiter & Schmidhuber 1997, Exp. 3-5)",
                   "languages": "Counting languages (Gers & Schmidhuber 2001)",

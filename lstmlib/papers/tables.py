@@ -51,6 +51,12 @@ _H97, _G00, _G01, _G02, _GRF = "hochreiter1997", "gers2000", "gers2001", "gers20
 
 #: The tables, paper by paper in the order of the papers.
 TABLES = (
+    PaperTable(_H97, "§3.1", "Hochreiter's bound on the error flowing back in time",
+               "with |w_ij| ≤ w_max < 4/n, |∂ϑ_v(t−q)/∂ϑ_u(t)| ≤ n·τ^q, τ = n·w_max/4 < 1: the error vanishes "
+               "exponentially in q (from Hochreiter 1991)", "P", "vanishing_gradient"),
+    PaperTable(_H97, "§5.2 (2c, text)", "gradient-trained RNNs against the minimal time lag",
+               "BPTT and RTRL \"already fail in case of 10-step minimal time lags\"; no numbers for 2c", "P",
+               "vanishing_gradient"),
     PaperTable(_H97, "Table 1 (§5.1)", "Exp. 1, embedded Reber grammar",
                "% of 30 trials that learn the grammar and sequences until success: LSTM 3 blocks × 2 cells, "
                "lr 0.5: 100 %, 8,440; LSTM 4 blocks × 1, lr 0.1: 100 %, 39,740; RTRL, Elman net and RCC: at "
@@ -121,6 +127,10 @@ TABLES = (
     PaperTable(_GRF, "Fig. 3-4", "the eight variants on TIMIT, IAM Online and JSB Chorales",
                "test performance of 200 random-search trials per variant and dataset; no variant improves on "
                "the vanilla LSTM significantly, the forget gate and the output activation matter most", "P"),
+    PaperTable("schmidhuber2001", "results (web version, nodes 3-4)",
+               "random weight guessing on the latch, parity and 2-sequence problems",
+               "guessing solves the latch in 6 guesses (Bengio et al.'s methods: 1,600 trials) and parity in "
+               "2,906 (simulated annealing: about 810,000 trials); the 2-sequence counts were not read", "P"),
     PaperTable("graves2012", "§4.6", "the forward and backward equations of the LSTM",
                "the forward pass and the exact BPTT backward pass of the LSTM with forget gates and peepholes, "
                "in Graves' notation (read from secondary sources)", "S", "equations"),

@@ -232,8 +232,10 @@ def run_jobs(jobs, workers=2, progress=print) -> list[dict]:
         unit = jobs[i].unit
         solved = [t[unit] for t in r["trials"] if t["status"] == "solved"]
         med = f", median {int(np.median(solved)):,} {unit}" if solved else ""
-        outcome = (f"{len(solved)}/{len(r['trials'])} solved{med}" if getattr(jobs[i], "solvable", True)
-                   else f"{len(r['trials'])} trials, {jobs[i].budget:,} {unit} each")  # nothing to solve
+        if getattr(jobs[i], "solvable", True):
+            outcome = f"{len(solved)}/{len(r['trials'])} solved{med}"
+        else:  # nothing to solve: trials that train their whole budget, or a measurement without trials
+            outcome = f"{len(r['trials'])} trials, {jobs[i].budget:,} {unit} each" if r["trials"] else "measured"
         say(f"[{time.perf_counter() - t0:7.1f}s] done {r['job']}: {outcome} ({r['wall_time_s']:.1f} s)")
 
     if workers == 1 or len(jobs) == 1:

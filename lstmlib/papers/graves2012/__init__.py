@@ -5,4 +5,4 @@ chapter, each laid out like a paper package (``protocols``, ``jobs``, ``chapter`
 * ``equations``: the forward and backward equations beside the reference code (``notebooks/equations.ipynb``);
 * ``gradients``: computing the gradient (``notebooks/gradients.ipynb``).
 """
-from . import equations, gradients
+from . import equations, gradients, vanishing
