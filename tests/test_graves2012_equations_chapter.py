@@ -132,6 +132,9 @@ def test_sentences_and_published_rows(tiny_records, nn_lstm):
     assert set(s) == {"equations_engines", "equations_nn_lstm", "equations_counts", "equations_wall"}
     assert s["equations_counts"].startswith(f"{len(protocols.WEIGHT_COUNTS) - 1} of the {len(protocols.WEIGHT_COUNTS)}")
     assert "10,506" in s["equations_counts"] and s["equations_wall"] == "1.2 s"
+    assert s["equations_engines"].endswith("The differences are rounding.")
+    worse = [{**r, "max_abs_diff": {k: 1.0 for k in r["max_abs_diff"]}} for r in tiny_records]
+    assert chapter.sentences(worse, nn_lstm, chapter.count_rows(), 1.0)["equations_engines"].endswith("disagree.")
     published = chapter.published_rows()
     assert [r["row"] for r in published] == list(protocols.PROTOCOLS)
     assert "[P]" in published[1]["the paper"] and published[0]["the paper"].endswith("[S]")

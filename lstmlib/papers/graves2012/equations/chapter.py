@@ -270,7 +270,9 @@ def sentences(records, check, counts, wall_time) -> dict[str, str]:
     return {
         "equations_engines": (f"Over {len(records)} presets, {records[0]['networks']} random networks each and both "
                               f"losses, the reference and the engines differ by at most {fwd:.1e} in the forward "
-                              f"pass and {grad:.1e} in the gradient (float64; the tests' bound is {TOLERANCE:g})."),
+                              f"pass and {grad:.1e} in the gradient (float64; the tests' bound is {TOLERANCE:g})."
+                              + (" The differences are rounding." if max(fwd, grad) <= TOLERANCE else
+                                 " That is more than rounding: the two disagree.")),
         "equations_nn_lstm": nn_lstm_sentence(check),
         "equations_counts": text,
         "equations_wall": f"{wall_time:.1f} s",
