@@ -9,7 +9,8 @@ from lstmlib.tasks.lags import LongLag
 def test_every_sequence_is_b_v_distractors_e_with_the_target_v():
     task = LongLag(q=7, p=5)
     x, target, lengths, loss_at = task.sample(np.random.default_rng(0), 3, 400)
-    assert loss_at == "end" and x.shape == (3, 400, task.max_length(), 9) and target.shape == (3, 400, 2)
+    assert loss_at == "end" and x.shape == (3, 400, lengths.max(), 9) and target.shape == (3, 400, 2)
+    assert lengths.max() <= task.max_length()  # the time axis: the longest sequence drawn, no more padding
     assert lengths.min() >= task.q + 3  # no short exemplars: the minimal lag is q + 1
     steps = np.arange(x.shape[2])
     for k in range(3):

@@ -16,8 +16,9 @@ Encoding (this module's choice, the paper does not spell it out beyond "2 output
 order a_1 … a_p, e, b, x, y; output units (x, y), target (1, 0) for x and (0, 1) for y.  The paper's
 success criterion is an absolute error below 0.2 on both outputs at the final step (:meth:`correct`).
 
-Arrays as in :mod:`lstmlib.tasks.recall`: ``x [trials, n, T_max, p + 4]`` (zero past each length),
-``target [trials, n, 2]``, ``lengths [trials, n]``; ``T_max`` is :meth:`LongLag.max_length`, and the
+Arrays as in :mod:`lstmlib.tasks.recall`: ``x [trials, n, T, p + 4]`` (zero past each length; T is
+the longest sequence of the draw, so a chunk carries no more padding than it needs), ``target [trials,
+n, 2]``, ``lengths [trials, n]``; the longest possible sequence is :meth:`LongLag.max_length`, and the
 rare sequence whose k would exceed ``max_extra`` is cut there (e comes at that step; the default
 ``max_extra = 100`` is reached with probability 0.9^100 ≈ 3e-5).
 """
@@ -89,26 +90,28 @@ class LongLag:
 
     # sampling ------------------------------------------------------------------------------
     def sample(self, rng, trials, n):
-        """``(x, target, lengths, "end")`` for ``n`` new sequences per trial."""
+        """``(x, target, lengths, "end")`` for ``n`` new sequences per trial; ``x``'s time axis is as long as
+        the longest sequence drawn (at most :meth:`max_length`), and the numbers drawn do not depend on it."""
         check_rng(rng)
         K, n = check_count("trials", trials), check_count("n", n)
         extra = np.minimum(rng.geometric(self.p_trigger, size=(K, n)) - 1, self.max_extra)  # distractors after q
         which = rng.integers(0, 2, size=(K, n))  # 0: x, 1: y
         lengths = self.q + extra + 3  # b, v, q + k distractors, e
-        T = self.max_length()
-        x = np.zeros((K, n, T, self.n_inputs))
-        x[:, :, 0, self.start] = 1.0
-        kk, nn = np.indices((K, n))
-        x[kk, nn, 1, self.p + 2 + which] = 1.0
-        distractors = rng.integers(0, self.p, size=(K, n, T))
+        distractors = rng.integers(0, self.p, size=(K, n, self.max_length()))  # drawn for every step: same stream
+        T = int(lengths.max())
         steps = np.arange(T)
-        is_distractor = (steps >= 2) & (steps < lengths[..., None] - 1)
-        k_i, n_i, t_i = np.nonzero(is_distractor)
-        x[k_i, n_i, t_i, distractors[k_i, n_i, t_i]] = 1.0
-        x[kk, nn, lengths - 1, self.trigger] = 1.0
+        sym = np.where(steps < lengths[..., None] - 1, distractors[:, :, :T], -1)  # -1: past the end
+        sym[:, :, 0] = self.start
+        sym[:, :, 1] = self.p + 2 + which
+        kk, nn = np.indices((K, n))
+        sym[kk, nn, lengths - 1] = self.trigger
+        x = np.zeros((K * n * T, self.n_inputs))
+        flat = sym.ravel()
+        at = np.flatnonzero(flat >= 0)
+        x[at, flat[at]] = 1.0  # one-hot, zero past each length
         target = np.zeros((K, n, 2))
         target[kk, nn, which] = 1.0
-        return x, target, lengths.astype(np.int64), "end"
+        return x.reshape(K, n, T, self.n_inputs), target, lengths.astype(np.int64), "end"
 
     def sampler(self, trials):
         return lambda rng, n: self.sample(rng, trials, n)

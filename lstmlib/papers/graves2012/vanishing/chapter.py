@@ -64,7 +64,8 @@ def summarise(records) -> dict:
     out = {"sensitivity": [], "trained": [], "bound": [], "learning": [], "guessing": []}
     for r in records:
         if r["protocol"] == "sensitivity":
-            out["sensitivity"].append({k: r[k] for k in ("arch", "setting", "label", "curve")})
+            keys = ("setting", "label", "curve", "final_abs_state")
+            out["sensitivity"] += [{"arch": r["arch"], **{k: v[k] for k in keys}} for v in r["settings"]]
         elif r["protocol"] == "bound":
             out["bound"].append({k: r[k] for k in ("n", "w_max", "factor", "q", "bound", "median", "max", "min")})
         elif r.get("method") == "guessing":
@@ -251,7 +252,10 @@ def sentences(summary, wall_time) -> dict[str, str]:
         + f" (at lag 1: {', '.join(fmt(val(s, 1)) for s in rnn)}); from lag 10 on the median shrinks by a "
         "factor " + ", ".join(f"{decay_per_step(s['curve']):.3f}" for s in rnn) + " per step. "
         + f"In random LSTMs, at lag {mid}: " + "; ".join(f"{s['label']} {fmt(val(s, mid))}" for s in lstm)
-        + f"; at lag {T}: " + "; ".join(f"{s['label']} {fmt(val(s, T))}" for s in lstm) + ".")}
+        + f"; at lag {T}: " + "; ".join(f"{s['label']} {fmt(val(s, T))}" for s in lstm) + ". "
+        + f"After the {T + 1} steps the cell states' median |s| is " + "; ".join(
+            f"{s['label']} {s['final_abs_state']:.3g}" for s in lstm if s.get("final_abs_state") is not None)
+        + " (the 1997 squashing h has slope h'(s) < 0.014 once |s| > 5).")}
     tr = summary["trained"]
     if tr:
         lag = tr[0]["lag"]

@@ -12,7 +12,7 @@ import numpy as np
 
 from ....engines.sensitivity import (bound_network, error_scaling, hochreiter_bound, lag_sensitivity,
                                      memory_sensitivity)
-from ....model import build
+from ....model import Network, build
 from ....model.batch import outputs_at_end
 from ....study.jobs import ChapterJob, check_job_options, check_scale, derive_seed, downsample_curve
 from ....tasks.lags import LongLag
@@ -90,11 +90,10 @@ def model_net(arch, setting, n_inputs, trials, seed):
     return lstm_net(arch, n_inputs, trials, seed, setting)
 
 
-def sensitivity_settings() -> list[tuple[str, object]]:
-    """Every (model, setting) whose random networks are measured: the RNN at each of :data:`RADII`, the 1997
-    LSTM, the forget-gate and the peephole LSTM at each of :data:`FORGET_BIASES`."""
-    return ([("rnn", r) for r in RADII] + [("vanilla", None)] + [("forget", b) for b in FORGET_BIASES]
-            + [("peephole", b) for b in FORGET_BIASES])
+def sensitivity_settings() -> dict[str, tuple]:
+    """The settings whose random networks are measured, per model: the RNN at each of :data:`RADII`, the 1997
+    LSTM as it is, the forget-gate and the peephole LSTM at each of :data:`FORGET_BIASES`."""
+    return {"rnn": RADII, "vanilla": (None,), "forget": FORGET_BIASES, "peephole": FORGET_BIASES}
 
 
 def setting_label(arch, setting) -> str:
@@ -121,31 +120,49 @@ class _Named:
     key: str
 
 
+def stacked(nets):
+    """One network holding the trials of ``nets`` (same layout, output and loss) one after the other, so that
+    one torch run measures them all (trials never mix: every number is the same as in separate runs)."""
+    first = nets[0]
+    params = {k: np.concatenate([n.params[k] for n in nets]) for k in first.params}
+    return Network(first.layout, params, first.output, first.loss)
+
+
 @dataclass(frozen=True)
 class SensitivityJob(ChapterJob):
-    """``trials`` random networks of ``arch`` at ``setting`` (:func:`model_net`): ‖∂ŷ(T)/∂x(T - lag)‖ for
-    lags 0 … ``budget`` on an Exp. 2c probe sequence (:func:`probe`, p = :data:`PROBE_P`)."""
+    """``trials`` random networks of ``arch`` at each of ``settings`` (:func:`model_net`), measured together:
+    ‖∂ŷ(T)/∂x(T - lag)‖ for lags 0 … ``budget`` on an Exp. 2c probe sequence (:func:`probe`, p =
+    :data:`PROBE_P`), and for the LSTMs the median |s| of the cell states at its end."""
 
-    setting: object = None
+    settings: tuple = (None,)
     unit: ClassVar[str] = "steps"
     solvable: ClassVar[bool] = False
 
     @property
     def name(self) -> str:
-        return f"sensitivity/{self.arch}" + ("" if self.setting is None else f"/{self.setting:g}")
+        return f"sensitivity/{self.arch}"
 
     def cost(self) -> float:
-        return 2.0 * self.trials * self.budget * 30
+        return 2.0 * self.trials * self.budget * 30 * len(self.settings)
+
+    def _seed(self, setting):
+        return derive_seed(self.seed, "sensitivity", self.arch, str(setting))
 
     def run(self, progress=None) -> dict:
         t0 = time.perf_counter()
-        seed = derive_seed(self.seed, "sensitivity", self.arch, str(self.setting))
-        net = model_net(self.arch, self.setting, PROBE_P + 4, self.trials, seed)
-        sens = lag_sensitivity(net, probe(PROBE_P, self.budget, self.trials, derive_seed(seed, "probe")))
-        return {"job": self.name, "protocol": "sensitivity", "arch": self.arch, "setting": self.setting,
-                "label": setting_label(self.arch, self.setting), "n_weights": net.n_weights, "budget": self.budget,
-                "seeds": {"net": seed}, "wall_time_s": time.perf_counter() - t0, "trials": [],
-                "curve": curve_quantiles(sens, self.budget)}
+        K = self.trials
+        net = stacked([model_net(self.arch, v, PROBE_P + 4, K, self._seed(v)) for v in self.settings])
+        x = np.concatenate([probe(PROBE_P, self.budget, K, derive_seed(self._seed(v), "probe")) for v in self.settings])
+        sens = lag_sensitivity(net, x)
+        # how far the cell states drift over the probe (a saturated h hides the state from the output)
+        drift = np.abs(net.trace(x)["states"][:, :, -1]) if net.spec.has_memory else None
+        rows = [{"setting": v, "label": setting_label(self.arch, v), "n_weights": net.n_weights,
+                 "seeds": {"net": self._seed(v)}, "curve": curve_quantiles(sens[i * K:(i + 1) * K], self.budget),
+                 "final_abs_state": None if drift is None else float(np.median(drift[i * K:(i + 1) * K]))}
+                for i, v in enumerate(self.settings)]
+        return {"job": self.name, "protocol": "sensitivity", "arch": self.arch, "n_weights": net.n_weights,
+                "budget": self.budget, "seeds": {"seed": self.seed}, "wall_time_s": time.perf_counter() - t0,
+                "trials": [], "settings": rows}
 
 
 @dataclass(frozen=True)
@@ -179,7 +196,7 @@ class BoundJob(ChapterJob):
                 "median": np.median(scale, 0).tolist(), "max": scale.max(0).tolist(), "min": scale.min(0).tolist()}
 
 
-def count_wrong(net, task, n, seed, batch=500) -> np.ndarray:
+def count_wrong(net, task, n, seed, batch=200) -> np.ndarray:
     """Per trial, how many of ``n`` fresh sequences fail the Exp. 2c criterion (:meth:`LongLag.correct`)."""
     rng = np.random.default_rng(seed)
     wrong = np.zeros(net.trials, np.int64)
@@ -234,7 +251,7 @@ class LearningJob(ChapterJob):
         net = self.network(seed)
         rule = RecentSequencesRule(self.window, TOLERANCE, None, 0)
         hist = train(net, task.sampler(self.trials), SGD(self.lr), sequences=self.budget, gradient=self.gradient,
-                     chunk=min(500, self.budget), stop=rule, tolerance=TOLERANCE,
+                     chunk=min(100, self.budget), stop=rule, tolerance=TOLERANCE,
                      seed=derive_seed(self.seed, self.protocol.key, "train"))  # the same sequences for every model
         wrong = count_wrong(net, task, self.test, derive_seed(self.seed, self.protocol.key, "test"))
         seen, loss, frac = hist.curve_arrays()
@@ -297,8 +314,8 @@ def jobs_for(scale="default", trials=None, budget=None, seed=0) -> tuple[list, d
     s = SCALES[scale]
     K, n = trials or s["trials"], budget or s["budget"]
     protocols = {p.key: p for p in map(LagProtocol, s["lags"])}
-    jobs = [SensitivityJob(_Named("sensitivity"), arch, s["sens_trials"], s["sens_T"], seed, setting=v)
-            for arch, v in sensitivity_settings()]
+    jobs = [SensitivityJob(_Named("sensitivity"), arch, s["sens_trials"], s["sens_T"], seed, settings=v)
+            for arch, v in sensitivity_settings().items()]
     jobs += [BoundJob(_Named("bound"), "rnn", s["sens_trials"], s["bound_T"], seed, n=s["bound_n"], factor=f)
              for f in (0.5, 1.0, 2.0)]
     for p in protocols.values():
