@@ -208,7 +208,26 @@ def _run_in_worker(job, messages):
     return job.run(progress=messages.put)
 
 
-def run_jobs(jobs, workers=2, progress=print) -> list[dict]:
+def check_scheduler(scheduler):
+    """None (local worker processes), ``"local"`` (a Dask ``LocalCluster`` on this machine) or the address
+    of a running Dask scheduler (``"tcp://host:port"``)."""
+    if scheduler is None or scheduler == "local":
+        return scheduler
+    if not isinstance(scheduler, str) or not scheduler.startswith(("tcp://", "tls://", "inproc://")):
+        raise ValueError(f"scheduler must be None, 'local' or a Dask scheduler address such as "
+                         f"'tcp://host:8786', got {scheduler!r}")
+    return scheduler
+
+
+def job_store(results_dir, chapter):
+    """The :class:`~lstmlib.study.store.JobStore` of ``chapter``: ``<results_dir>/<chapter>.jobs``, beside
+    its results file."""
+    from .results import resolve_path
+    from .store import JobStore
+    return JobStore(resolve_path(results_dir) / f"{chapter}.jobs")
+
+
+def run_jobs(jobs, workers=2, progress=print, *, scheduler=None, store=None) -> list[dict]:
     """Run ``jobs`` on ``workers`` processes, longest first; return each job's record, in the order given.
 
     A record is whatever the job's ``run`` returns; every chapter's has ``job``, ``protocol``, ``arch``,
@@ -216,18 +235,32 @@ def run_jobs(jobs, workers=2, progress=print) -> list[dict]:
     solved/diverged/budget, the job's ``unit`` to solution, a downsampled ``curve`` and the final
     ``weights`` by parameter name, from which :func:`network_from_weights` rebuilds the network).
 
-    ``progress``: a callable for plain-text progress lines (``print``), or None.  Results do not depend
-    on ``workers``.
+    ``progress``: a callable for plain-text progress lines (``print``), or None.  ``scheduler``: None
+    (this machine's worker processes), ``"local"`` (a Dask ``LocalCluster`` of ``workers`` processes) or
+    a Dask scheduler's address (its workers; ``workers`` is then ignored).  ``store``: a
+    :class:`~lstmlib.study.store.JobStore`; jobs it holds are not run again (their stored records are
+    returned) and every job that finishes is stored at once, so a killed run resumes where it stopped.
+    Results do not depend on ``workers``, ``scheduler`` or resuming.
     """
     jobs = list(jobs)
     check_jobs(jobs)
     check_workers(workers)
+    check_scheduler(scheduler)
     say = progress or (lambda line: None)
     t0 = time.perf_counter()
-    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].cost())
     results = [None] * len(jobs)
+    if store is not None:
+        for i, job in enumerate(jobs):
+            results[i] = store.get(job)
+        done = sum(r is not None for r in results)
+        if done:
+            say(f"resuming: {done} of {len(jobs)} jobs already done, read from {store.folder}")
+    todo = sorted((i for i in range(len(jobs)) if results[i] is None), key=lambda i: -jobs[i].cost())
 
-    def report(i):
+    def finish(i, record):
+        results[i] = record
+        if store is not None:
+            store.put(jobs[i], record)
         r = results[i]
         unit = jobs[i].unit
         solved = [t[unit] for t in r["trials"] if t["status"] == "solved"]
@@ -238,27 +271,64 @@ def run_jobs(jobs, workers=2, progress=print) -> list[dict]:
             outcome = f"{len(r['trials'])} trials, {jobs[i].budget:,} {unit} each" if r["trials"] else "measured"
         say(f"[{time.perf_counter() - t0:7.1f}s] done {r['job']}: {outcome} ({r['wall_time_s']:.1f} s)")
 
-    if workers == 1 or len(jobs) == 1:
-        for i in order:
-            results[i] = jobs[i].run(progress=say)
-            report(i)
+    if not todo:
         return results
+    if scheduler is not None:
+        _run_on_dask(jobs, todo, workers, scheduler, say, finish)
+    elif workers == 1 or len(todo) == 1:
+        for i in todo:
+            finish(i, jobs[i].run(progress=say))
+    else:
+        _run_in_processes(jobs, todo, workers, say, finish)
+    return results
+
+
+def _run_in_processes(jobs, todo, workers, say, finish):
     import multiprocessing as mp
     ctx = mp.get_context("spawn")  # no fork of a threaded Jupyter kernel
     with ctx.Manager() as manager:
         messages = manager.Queue()
-        with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx, initializer=_worker_init) as pool:
-            futures = {pool.submit(_run_in_worker, jobs[i], messages): i for i in order}
+        with ProcessPoolExecutor(min(workers, len(todo)), mp_context=ctx, initializer=_worker_init) as pool:
+            futures = {pool.submit(_run_in_worker, jobs[i], messages): i for i in todo}
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
                 _drain(messages, say)
                 for f in done:
-                    i = futures[f]
-                    results[i] = f.result()
-                    report(i)
+                    finish(futures[f], f.result())
             _drain(messages, say)
-    return results
+
+
+def _run_job(job):
+    """What a Dask worker runs: the job, with one thread (the first call in a worker sets it up)."""
+    _worker_init()
+    return job.run(progress=None)
+
+
+def _run_on_dask(jobs, todo, workers, scheduler, say, finish):
+    """Submit every job still to do to a Dask cluster (longest first: highest priority) and finish each
+    as it completes.  Progress inside a job stays on the worker; a line is printed per finished job."""
+    from distributed import Client, LocalCluster, as_completed
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # inherited by the local cluster's worker processes
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=min(workers, len(todo)), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        say(f"Dask scheduler {client.scheduler.address}" + (f", dashboard {client.dashboard_link}"
+                                                           if scheduler != "local" else ""))
+        futures = {client.submit(_run_job, jobs[i], key=f"{jobs[i].name}-{i}", pure=False,
+                                 priority=len(todo) - rank): i for rank, i in enumerate(todo)}
+        for future in as_completed(list(futures)):
+            finish(futures[future], future.result())
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _drain(messages, say):

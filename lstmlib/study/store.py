@@ -1,0 +1,97 @@
+"""Finished jobs kept on disk, so that a long run can stop at any moment and continue where it stopped.
+
+:class:`JobStore` keeps one file per finished job under a folder (a chapter keeps its store beside its
+results file: ``<results_dir>/<chapter>.jobs/``), named by a key made of the job's parameters (its
+``repr``: every chapter job is a frozen dataclass, protocol and task included) and the code version
+(:func:`code_version`: the library's version and a hash of its source files, so that a changed line of
+``lstmlib`` runs everything again).  Each file is written to a temporary name and renamed into place, so a
+run killed at any moment leaves finished jobs whole and nothing half-written.  :func:`lstmlib.study.jobs.
+run_jobs` takes a store: it returns the stored record of every job already done (saying how many) and
+stores each job it finishes.
+
+Records are kept with :mod:`pickle` (exactly what the job returned: NaNs, tuples and integer keys
+survive), so a store is for the machine's own runs, not for files from elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+__all__ = ["JobStore", "code_version", "job_key"]
+
+_SOURCE = Path(__file__).resolve().parents[1]  # the lstmlib package
+
+
+def code_version() -> str:
+    """The library's version and the first 12 hex digits of a SHA-256 over its source files (paths and
+    contents, in path order): equal exactly when no ``.py`` file of ``lstmlib`` changed."""
+    from .._version import __version__
+    h = hashlib.sha256()
+    for path in sorted(_SOURCE.rglob("*.py")):
+        h.update(str(path.relative_to(_SOURCE)).encode())
+        h.update(path.read_bytes())
+    return f"{__version__}+{h.hexdigest()[:12]}"
+
+
+def job_key(job, version) -> str:
+    """The store's name for ``job`` at code ``version``: a SHA-256 of the job's ``repr`` and the version.
+    A job whose ``repr`` holds a memory address (an object without a stable ``repr``) or "..." (numpy's
+    abbreviation of a large array: two different arrays could look the same) cannot be keyed."""
+    text = repr(job)
+    if " at 0x" in text or "..." in text:
+        raise ValueError(f"job {getattr(job, 'name', text[:60])!r} has no stable repr (it shows a memory address "
+                         "or an abbreviated array), so it cannot be stored for resuming")
+    return hashlib.sha256(f"{version}\n{text}".encode()).hexdigest()[:32]
+
+
+class JobStore:
+    """Finished jobs' records in ``folder`` (created), keyed by :func:`job_key` at ``version`` (default:
+    :func:`code_version` now)."""
+
+    def __init__(self, folder, version=None):
+        self.folder = Path(folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ValueError(f"cannot create the job store {self.folder}: {e}") from None
+        if not os.access(self.folder, os.W_OK):
+            raise ValueError(f"cannot write to the job store {self.folder}")
+        self.version = code_version() if version is None else str(version)
+
+    def path(self, job) -> Path:
+        return self.folder / f"{job_key(job, self.version)}.pkl"
+
+    def get(self, job):
+        """The stored record of ``job``, or None if it has not finished (at this code version)."""
+        path = self.path(job)
+        if not path.exists():
+            return None
+        with open(path, "rb") as f:
+            stored = pickle.load(f)
+        if stored.get("job_repr") != repr(job):  # a hash collision, in theory: run it again
+            return None
+        return stored["record"]
+
+    def put(self, job, record):
+        """Store ``record`` for ``job`` atomically (a temporary file renamed into place)."""
+        path = self.path(job)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".part")  # never "*.pkl"
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump({"job_repr": repr(job), "version": self.version, "record": record}, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def __len__(self):
+        return sum(1 for _ in self.folder.glob("*.pkl"))
+
+    def __repr__(self):
+        return f"JobStore({str(self.folder)!r}, version={self.version!r})"

@@ -1,0 +1,159 @@
+"""Resumable runs (lstmlib.study.store and run_jobs' store and scheduler): finished jobs are kept on disk
+atomically, a rerun reads them instead of running them again, a run killed mid-way (driver and workers)
+resumes to the same records, and a Dask cluster gives the same records as the local worker processes."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from lstmlib.study.jobs import ChapterJob, check_scheduler, job_store, run_jobs
+from lstmlib.study.store import JobStore, code_version, job_key
+
+ROW = SimpleNamespace(key="row")
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+@dataclass(frozen=True)
+class SlowJob(ChapterJob):
+    """A job whose record depends only on its parameters; it sleeps ``pause`` seconds and, if ``log`` is
+    set, appends its name there (to count the runs)."""
+
+    pause: float = 0.0
+    log: str = ""
+
+    def cost(self):
+        return self.budget
+
+    def run(self, progress=None):
+        time.sleep(self.pause)
+        if self.log:
+            with open(self.log, "a") as f:
+                f.write(self.name + "\n")
+        rng = np.random.default_rng(self.budget)
+        return {"job": self.name, "wall_time_s": self.pause, "value": float(rng.normal()), "nan": float("nan"),
+                "pair": (1, 2), "by_int": {3: "x"}, "trials": [{"status": "solved", "sequences": self.budget}]}
+
+
+def slow_jobs(n, pause=0.0, log=""):
+    archs = ("rnn", "vanilla", "forget", "peephole")
+    return [SlowJob(SimpleNamespace(key=f"row{k // 4}"), archs[k % 4], 1, 100 + k, pause=pause, log=log)
+            for k in range(n)]
+
+
+def _same(a, b):
+    """Records equal, NaN included (pickle keeps NaN; NaN != NaN in Python)."""
+    return repr(a) == repr(b)
+
+
+def test_code_version_and_keys():
+    assert code_version() == code_version() and "+" in code_version()
+    a, b = slow_jobs(2)
+    assert job_key(a, "v1") == job_key(a, "v1") != job_key(b, "v1")
+    assert job_key(a, "v1") != job_key(a, "v2")  # another code version runs everything again
+
+    class NoRepr:
+        name = "x"
+    with pytest.raises(ValueError, match="no stable repr"):
+        job_key(NoRepr(), "v1")
+    with pytest.raises(ValueError, match="abbreviated array"):
+        job_key(SlowJob(SimpleNamespace(key=np.arange(2000)), "rnn", 1, 1), "v1")
+
+
+def test_a_stored_record_comes_back_exactly_and_nothing_half_written_is_left(tmp_path):
+    store = JobStore(tmp_path / "s", version="v1")
+    job = slow_jobs(1)[0]
+    assert store.get(job) is None
+    record = job.run()
+    store.put(job, record)
+    assert _same(store.get(job), record) and store.get(job)["by_int"] == {3: "x"} and len(store) == 1
+    assert not list((tmp_path / "s").glob(".tmp-*"))
+    assert JobStore(tmp_path / "s", version="v2").get(job) is None
+
+
+def test_a_bad_store_folder_or_scheduler_is_refused(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="cannot create the job store"):
+        JobStore(tmp_path / "file" / "s")
+    for bad in ("cluster", 3, "http://x:1"):
+        with pytest.raises(ValueError, match="scheduler must be"):
+            check_scheduler(bad)
+    assert check_scheduler(None) is None and check_scheduler("tcp://10.0.0.1:8786")
+    with pytest.raises(ValueError, match="scheduler must be"):
+        run_jobs(slow_jobs(1), scheduler="nowhere")
+
+
+def test_a_rerun_reads_finished_jobs_instead_of_running_them(tmp_path):
+    log = tmp_path / "runs.txt"
+    jobs = slow_jobs(5, log=str(log))
+    store = job_store(tmp_path, "toy")
+    assert store.folder == tmp_path / "toy.jobs"
+    first = run_jobs(jobs, workers=1, progress=None, store=store)
+    lines = []
+    again = run_jobs(jobs, workers=1, progress=lines.append, store=store)
+    assert _same(first, again) and len(log.read_text().splitlines()) == 5  # nothing ran twice
+    assert lines == [f"resuming: 5 of 5 jobs already done, read from {store.folder}"]
+    run_jobs(jobs[:3] + slow_jobs(6, log=str(log))[5:], workers=1, progress=None, store=store)
+    assert len(log.read_text().splitlines()) == 6  # only the new job ran
+
+
+DRIVER = """
+import sys
+from lstmlib.study.jobs import run_jobs
+from lstmlib.study.store import JobStore
+from test_study_store import slow_jobs
+if __name__ == "__main__":
+    run_jobs(slow_jobs(8, pause=0.4), workers=2, progress=print, store=JobStore(sys.argv[1]))
+"""
+
+
+def test_a_run_killed_midway_resumes_to_the_same_records(tmp_path):
+    folder = tmp_path / "s"
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)])}
+    proc = subprocess.Popen([sys.executable, str(script), str(folder)], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and len(list(folder.glob("*.pkl"))) < 2:
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its workers, at once
+        proc.wait()
+    stored = len(list(folder.glob("*.pkl")))
+    assert 2 <= stored < 8, stored
+    lines = []
+    resumed = run_jobs(slow_jobs(8, pause=0.4), workers=2, progress=lines.append, store=JobStore(folder))
+    assert lines[0].startswith(f"resuming: {stored} of 8 jobs already done")
+    assert _same(resumed, run_jobs(slow_jobs(8, pause=0.4), workers=2, progress=None))  # as if never stopped
+    assert all(p.name.endswith(".part") for p in folder.iterdir() if p.name.startswith(".tmp-"))  # never read
+
+
+def _without_times(records):
+    def strip(v):
+        if isinstance(v, dict):
+            return {k: strip(x) for k, x in v.items() if k != "wall_time_s"}
+        if isinstance(v, list):
+            return [strip(x) for x in v]
+        return v
+    return repr(strip(records))
+
+
+def test_a_chapter_on_a_local_dask_cluster_gives_the_records_of_local_workers():
+    pytest.importorskip("distributed")
+    from lstmlib.papers.graves2012 import vanishing as V
+    jobs, _ = V.jobs_for("tiny")
+    lines = []
+    on_dask = run_jobs(jobs, workers=2, progress=lines.append, scheduler="local")
+    local = run_jobs(jobs, workers=2, progress=None)
+    assert _without_times(on_dask) == _without_times(local)
+    assert lines[0].startswith("Dask scheduler ") and sum("done " in line for line in lines) == len(jobs)
