@@ -100,15 +100,18 @@ def test_stored_sensitivity_measures_the_input_of_step_1_at_the_trigger():
         J.stored_sensitivity(net, 3, [0], seed=0)
 
 
-def test_count_wrong_applies_the_papers_criterion():
+def test_the_test_set_uses_the_papers_criterion_through_evaluate():
+    from lstmlib.model.batch import outputs_at_end
+    from lstmlib.training import evaluate
     net = J.lstm_net("vanilla", 7, 2, 0)
     task = V.protocols.LagProtocol(3).task
-    wrong = J.count_wrong(net, task, 50, seed=1, batch=20)
-    x, target, lengths, _ = task.sample(np.random.default_rng(1), 2, 20)
-    assert wrong.shape == (2,) and np.all((0 <= wrong) & (wrong <= 50))
-    from lstmlib.model.batch import outputs_at_end
-    first = ~task.correct(outputs_at_end(net.forward(x, lengths), lengths), target, 0.2)
-    assert np.all(wrong >= first.sum(1))  # the first batch's wrong sequences are among those counted
+    batch = task.draw(np.random.default_rng(1), 2, 30)
+    assert np.array_equal(batch.clean_target, batch.target)
+    x, target, lengths, _ = task.sample(np.random.default_rng(1), 2, 30)
+    assert np.array_equal(batch.x, x) and np.array_equal(batch.lengths, lengths)
+    wrong = evaluate(net, task, n=30, seed=1)["wrong"]
+    expect = (~task.correct(outputs_at_end(net.forward(x, lengths), lengths), target, 0.2)).sum(1)
+    assert np.array_equal(wrong, expect)
 
 
 def test_guessing_solves_the_one_symbol_task_and_is_deterministic():

@@ -113,6 +113,13 @@ class LongLag:
         target[kk, nn, which] = 1.0
         return x.reshape(K, n, T, self.n_inputs), target, lengths.astype(np.int64), "end"
 
+    def draw(self, rng, trials, n):
+        """:meth:`sample` as a :class:`~lstmlib.tasks.recall.TaskBatch` (the target is noise-free), for
+        :func:`lstmlib.training.evaluate`."""
+        from .recall import TaskBatch
+        x, target, lengths, loss_at = self.sample(rng, trials, n)
+        return TaskBatch(x, target, lengths, target, loss_at)
+
     def sampler(self, trials):
         return lambda rng, n: self.sample(rng, trials, n)
 

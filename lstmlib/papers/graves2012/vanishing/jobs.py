@@ -13,10 +13,9 @@ import numpy as np
 from ....engines.sensitivity import (bound_network, error_scaling, hochreiter_bound, lag_sensitivity,
                                      memory_sensitivity)
 from ....model import Network, build
-from ....model.batch import outputs_at_end
 from ....study.jobs import ChapterJob, check_job_options, check_scale, derive_seed, downsample_curve
 from ....tasks.lags import LongLag
-from ....training import SGD, RecentSequencesRule, train
+from ....training import SGD, RecentSequencesRule, evaluate, train
 from ....training.guessing import random_guessing
 from .protocols import FORGET_BIASES, RADII, SCALES, LagProtocol
 
@@ -24,6 +23,8 @@ from .protocols import FORGET_BIASES, RADII, SCALES, LagProtocol
 PROBE_P = 10
 #: The Exp. 2c success criterion: both output errors below this at the final step.
 TOLERANCE = 0.2
+#: The forget-gate bias of the trained forget-gate and peephole LSTMs (their gates open at the start).
+TRAINED_FORGET_BIAS = 2.0
 #: The quantiles the records keep of every sensitivity curve (the spread the figures shade).
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -196,21 +197,6 @@ class BoundJob(ChapterJob):
                 "median": np.median(scale, 0).tolist(), "max": scale.max(0).tolist(), "min": scale.min(0).tolist()}
 
 
-def count_wrong(net, task, n, seed, batch=200) -> np.ndarray:
-    """Per trial, how many of ``n`` fresh sequences fail the Exp. 2c criterion (:meth:`LongLag.correct`)."""
-    rng = np.random.default_rng(seed)
-    wrong = np.zeros(net.trials, np.int64)
-    done = 0
-    while done < n:
-        m = min(batch, n - done)
-        x, target, lengths, _ = task.sample(rng, net.trials, m)
-        with np.errstate(over="ignore", invalid="ignore"):
-            y = outputs_at_end(net.forward(x, lengths), lengths)
-            wrong += (~task.correct(y, target, TOLERANCE)).sum(1)
-        done += m
-    return wrong
-
-
 @dataclass(frozen=True)
 class LearningJob(ChapterJob):
     """``trials`` trials of ``arch`` on Exp. 2c at one minimal lag (``protocol``, a
@@ -242,7 +228,8 @@ class LearningJob(ChapterJob):
         task = self.protocol.task
         if self.arch == "rnn":
             return rnn_net(task.n_inputs, self.trials, seed)
-        return lstm_net(self.arch, task.n_inputs, self.trials, seed, None if self.arch == "vanilla" else 2.0)
+        bias = None if self.arch == "vanilla" else TRAINED_FORGET_BIAS
+        return lstm_net(self.arch, task.n_inputs, self.trials, seed, bias)
 
     def run(self, progress=None) -> dict:
         t0 = time.perf_counter()
@@ -253,7 +240,8 @@ class LearningJob(ChapterJob):
         hist = train(net, task.sampler(self.trials), SGD(self.lr), sequences=self.budget, gradient=self.gradient,
                      chunk=min(100, self.budget), stop=rule, tolerance=TOLERANCE,
                      seed=derive_seed(self.seed, self.protocol.key, "train"))  # the same sequences for every model
-        wrong = count_wrong(net, task, self.test, derive_seed(self.seed, self.protocol.key, "test"))
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged trial is scored, not a warning
+            wrong = evaluate(net, task, n=self.test, seed=derive_seed(self.seed, self.protocol.key, "test"))["wrong"]
         seen, loss, frac = hist.curve_arrays()
         trials = [{"status": hist.status[k], "sequences": int(hist.criterion_met_at[k])
                    if hist.status[k] == "solved" else None, "sequences_seen": int(hist.sequences_seen[k]),
