@@ -34,6 +34,8 @@ class SlowJob(ChapterJob):
         return self.budget
 
     def run(self, progress=None):
+        if progress is not None:
+            progress(f"{self.name}: seen {self.budget // 2:,} sequences/trial; solved 0/1")
         time.sleep(self.pause)
         if self.log:
             with open(self.log, "a") as f:
@@ -157,3 +159,68 @@ def test_a_chapter_on_a_local_dask_cluster_gives_the_records_of_local_workers():
     local = run_jobs(jobs, workers=2, progress=None)
     assert _without_times(on_dask) == _without_times(local)
     assert lines[0].startswith("Dask scheduler ") and sum("done " in line for line in lines) == len(jobs)
+
+
+def test_lines_from_inside_jobs_reach_the_driver_on_dask_and_on_local_workers():
+    pytest.importorskip("distributed")
+    jobs = slow_jobs(3, pause=0.2)
+    for scheduler in ("local", None):
+        lines = []
+        run_jobs(jobs, workers=2, progress=lines.append, scheduler=scheduler)
+        for job in jobs:
+            assert f"{job.name}: seen {job.budget // 2:,} sequences/trial; solved 0/1" in lines
+
+
+def test_live_bars_show_every_job_and_end_with_its_line(capsys):
+    records = run_jobs(slow_jobs(3), workers=1, progress="tqdm")
+    out = capsys.readouterr()
+    assert records[0]["job"] == "row0/rnn"
+    assert sum("done row0/" in line for line in out.out.splitlines()) == 3
+    assert "row0/vanilla" in out.err  # the bar of a running job, with its name
+    with pytest.raises(ValueError, match="progress must be"):
+        run_jobs(slow_jobs(1), progress="bars")
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        run_jobs(slow_jobs(1), checkpoint_every=-1)
+
+
+TRAINING_DRIVER = """
+import sys
+from lstmlib.study.jobs import run_jobs
+from lstmlib.study.store import JobStore
+from test_study_store import training_jobs
+if __name__ == "__main__":
+    run_jobs(training_jobs(), workers=1, progress=print, store=JobStore(sys.argv[1]), checkpoint_every=0)
+"""
+
+
+def training_jobs():
+    """One real training job (the 1997 LSTM on the adding problem at T = 20) that takes some seconds."""
+    from lstmlib.papers.hochreiter1997 import jobs as H
+    from lstmlib.papers.hochreiter1997.protocols import PROTOCOLS, with_T
+    return [H.Job(with_T(PROTOCOLS["4_T100"], 20), "vanilla", 2, 8000, seed=3)]
+
+
+def test_a_run_killed_inside_a_training_job_resumes_from_its_checkpoint_to_the_same_record(tmp_path):
+    folder = tmp_path / "s"
+    script = tmp_path / "driver.py"
+    script.write_text(TRAINING_DRIVER)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)])}
+    proc = subprocess.Popen([sys.executable, str(script), str(folder)], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        ckpt = None
+        while time.time() < deadline and ckpt is None:
+            ckpt = next(iter(folder.glob("*.checkpoints/train-0.ckpt")), None) if folder.exists() else None
+            time.sleep(0.02)
+        time.sleep(0.3)  # some chunks on
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert ckpt is not None and not list(folder.glob("*.pkl")), "killed before a checkpoint, or after the job"
+    lines = []
+    store = JobStore(folder)
+    resumed = run_jobs(training_jobs(), workers=1, progress=lines.append, store=store, checkpoint_every=0)
+    assert any("resumed from a checkpoint at" in line for line in lines)
+    assert _without_times(resumed) == _without_times(run_jobs(training_jobs(), workers=1, progress=None))
+    assert len(store) == 1 and not list(folder.glob("*.checkpoints"))  # stored, and its checkpoints gone

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import queue
+import re
 import time
 import zlib
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -204,8 +205,17 @@ def _keep_freed_memory():
     libc.mallopt(M_MMAP_THRESHOLD, 256 << 20)
 
 
-def _run_in_worker(job, messages):
-    return job.run(progress=messages.put)
+def _run_checkpointed(job, progress, folder, every):
+    """``job.run``, its train calls keeping checkpoints in ``folder`` (None: none)."""
+    if folder is None:
+        return job.run(progress=progress)
+    from ..training.checkpoints import checkpointing
+    with checkpointing(folder, every):
+        return job.run(progress=progress)
+
+
+def _run_in_worker(job, messages, folder, every):
+    return _run_checkpointed(job, lambda line: messages.put((job.name, line)), folder, every)
 
 
 def check_scheduler(scheduler):
@@ -227,7 +237,7 @@ def job_store(results_dir, chapter):
     return JobStore(resolve_path(results_dir) / f"{chapter}.jobs")
 
 
-def run_jobs(jobs, workers=2, progress=print, *, scheduler=None, store=None) -> list[dict]:
+def run_jobs(jobs, workers=2, progress=print, *, scheduler=None, store=None, checkpoint_every=None) -> list[dict]:
     """Run ``jobs`` on ``workers`` processes, longest first; return each job's record, in the order given.
 
     A record is whatever the job's ``run`` returns; every chapter's has ``job``, ``protocol``, ``arch``,
@@ -235,18 +245,28 @@ def run_jobs(jobs, workers=2, progress=print, *, scheduler=None, store=None) -> 
     solved/diverged/budget, the job's ``unit`` to solution, a downsampled ``curve`` and the final
     ``weights`` by parameter name, from which :func:`network_from_weights` rebuilds the network).
 
-    ``progress``: a callable for plain-text progress lines (``print``), or None.  ``scheduler``: None
-    (this machine's worker processes), ``"local"`` (a Dask ``LocalCluster`` of ``workers`` processes) or
-    a Dask scheduler's address (its workers; ``workers`` is then ignored).  ``store``: a
-    :class:`~lstmlib.study.store.JobStore`; jobs it holds are not run again (their stored records are
-    returned) and every job that finishes is stored at once, so a killed run resumes where it stopped.
-    Results do not depend on ``workers``, ``scheduler`` or resuming.
+    ``progress``: a callable for plain-text progress lines (``print``: what the book uses), ``"auto"``
+    (a live tqdm bar per running job when standard error is a terminal, else plain lines), ``"tqdm"``,
+    or None.  Lines from inside a job (sequences or streams seen, trials solved, time left at most) come
+    every 30-60 s, on local workers and on a Dask cluster alike.  ``scheduler``: None (this machine's
+    worker processes), ``"local"`` (a Dask ``LocalCluster`` of ``workers`` processes) or a Dask
+    scheduler's address (its workers; ``workers`` is then ignored); the dashboard's link is printed.
+    ``store``: a :class:`~lstmlib.study.store.JobStore`; jobs it holds are not run again (their stored
+    records are returned), every job that finishes is stored at once, and the training inside a job
+    keeps a checkpoint every ``checkpoint_every`` seconds (default 60) beside the store
+    (:mod:`lstmlib.training.checkpoints`), so a killed run resumes where it stopped, even inside a job.
+    On a remote cluster the checkpoints are written by the workers, under the same path: resuming inside
+    a job needs a folder the workers share.  Results do not depend on ``workers``, ``scheduler`` or
+    resuming.
     """
     jobs = list(jobs)
     check_jobs(jobs)
     check_workers(workers)
     check_scheduler(scheduler)
-    say = progress or (lambda line: None)
+    if checkpoint_every is not None and (isinstance(checkpoint_every, bool) or
+                                         not isinstance(checkpoint_every, (int, float)) or checkpoint_every < 0):
+        raise ValueError(f"checkpoint_every must be None or a number of seconds >= 0, got {checkpoint_every!r}")
+    display = _display(progress, jobs)
     t0 = time.perf_counter()
     results = [None] * len(jobs)
     if store is not None:
@@ -254,13 +274,16 @@ def run_jobs(jobs, workers=2, progress=print, *, scheduler=None, store=None) -> 
             results[i] = store.get(job)
         done = sum(r is not None for r in results)
         if done:
-            say(f"resuming: {done} of {len(jobs)} jobs already done, read from {store.folder}")
+            display.line(f"resuming: {done} of {len(jobs)} jobs already done, read from {store.folder}")
     todo = sorted((i for i in range(len(jobs)) if results[i] is None), key=lambda i: -jobs[i].cost())
+    from ..training.checkpoints import EVERY_S
+    every = EVERY_S if checkpoint_every is None else float(checkpoint_every)
+    folders = {i: None if store is None else str(store.checkpoint_folder(jobs[i])) for i in todo}
 
     def finish(i, record):
         results[i] = record
         if store is not None:
-            store.put(jobs[i], record)
+            store.put(jobs[i], record)  # and drops the job's checkpoints
         r = results[i]
         unit = jobs[i].unit
         solved = [t[unit] for t in r["trials"] if t["status"] == "solved"]
@@ -269,71 +292,188 @@ def run_jobs(jobs, workers=2, progress=print, *, scheduler=None, store=None) -> 
             outcome = f"{len(solved)}/{len(r['trials'])} solved{med}"
         else:  # nothing to solve: trials that train their whole budget, or a measurement without trials
             outcome = f"{len(r['trials'])} trials, {jobs[i].budget:,} {unit} each" if r["trials"] else "measured"
-        say(f"[{time.perf_counter() - t0:7.1f}s] done {r['job']}: {outcome} ({r['wall_time_s']:.1f} s)")
+        display.finished(jobs[i].name, f"[{time.perf_counter() - t0:7.1f}s] done {r['job']}: {outcome} "
+                                       f"({r['wall_time_s']:.1f} s)")
 
-    if not todo:
-        return results
-    if scheduler is not None:
-        _run_on_dask(jobs, todo, workers, scheduler, say, finish)
-    elif workers == 1 or len(todo) == 1:
-        for i in todo:
-            finish(i, jobs[i].run(progress=say))
-    else:
-        _run_in_processes(jobs, todo, workers, say, finish)
+    try:
+        if not todo:
+            return results
+        if scheduler is not None:
+            _run_on_dask(jobs, todo, workers, scheduler, display, finish, folders, every)
+        elif workers == 1 or len(todo) == 1:
+            for i in todo:
+                finish(i, _run_checkpointed(jobs[i], lambda line, n=jobs[i].name: display.job_line(n, line),
+                                            folders[i], every))
+        else:
+            _run_in_processes(jobs, todo, workers, display, finish, folders, every)
+    finally:
+        display.close()
     return results
 
 
-def _run_in_processes(jobs, todo, workers, say, finish):
+def _run_in_processes(jobs, todo, workers, display, finish, folders, every):
     import multiprocessing as mp
     ctx = mp.get_context("spawn")  # no fork of a threaded Jupyter kernel
     with ctx.Manager() as manager:
         messages = manager.Queue()
         with ProcessPoolExecutor(min(workers, len(todo)), mp_context=ctx, initializer=_worker_init) as pool:
-            futures = {pool.submit(_run_in_worker, jobs[i], messages): i for i in todo}
+            futures = {pool.submit(_run_in_worker, jobs[i], messages, folders[i], every): i for i in todo}
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-                _drain(messages, say)
+                _drain(messages, display)
                 for f in done:
                     finish(futures[f], f.result())
-            _drain(messages, say)
+            _drain(messages, display)
 
 
-def _run_job(job):
-    """What a Dask worker runs: the job, with one thread (the first call in a worker sets it up)."""
+def _run_job(job, folder, every, queue_name):
+    """What a Dask worker runs: the job, with one thread (the first call in a worker sets it up), its
+    progress lines sent to the driver through a Dask queue."""
     _worker_init()
-    return job.run(progress=None)
+    progress = None
+    if queue_name is not None:
+        from distributed import Queue
+        queue = Queue(queue_name)
+        progress = lambda line: queue.put((job.name, line))  # noqa: E731
+    return _run_checkpointed(job, progress, folder, every)
 
 
-def _run_on_dask(jobs, todo, workers, scheduler, say, finish):
+def _run_on_dask(jobs, todo, workers, scheduler, display, finish, folders, every):
     """Submit every job still to do to a Dask cluster (longest first: highest priority) and finish each
-    as it completes.  Progress inside a job stays on the worker; a line is printed per finished job."""
-    from distributed import Client, LocalCluster, as_completed
+    as it completes; the jobs' progress lines come back through a Dask queue."""
+    import uuid
+
+    from distributed import Client, LocalCluster, Queue
+    from distributed import wait as dask_wait
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # inherited by the local cluster's worker processes
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
     cluster = None
     if scheduler == "local":
         cluster = LocalCluster(n_workers=min(workers, len(todo)), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=":0" if _has_dashboard() else None)
         client = Client(cluster)
     else:
         client = Client(scheduler)
     try:
-        say(f"Dask scheduler {client.scheduler.address}" + (f", dashboard {client.dashboard_link}"
-                                                           if scheduler != "local" else ""))
-        futures = {client.submit(_run_job, jobs[i], key=f"{jobs[i].name}-{i}", pure=False,
-                                 priority=len(todo) - rank): i for rank, i in enumerate(todo)}
-        for future in as_completed(list(futures)):
-            finish(futures[future], future.result())
+        link = client.dashboard_link if (scheduler != "local" or _has_dashboard()) else None
+        display.line(f"Dask scheduler {client.scheduler.address}" + (f", dashboard {link}" if link else ""))
+        queue_name = None if display.silent else f"lstmlib-progress-{uuid.uuid4().hex}"
+        queue = None if queue_name is None else Queue(queue_name, client=client)
+        futures = {client.submit(_run_job, jobs[i], folders[i], every, queue_name, key=f"{jobs[i].name}-{i}",
+                                 pure=False, priority=len(todo) - rank): i for rank, i in enumerate(todo)}
+        pending = set(futures)
+        while pending:
+            try:
+                done, pending = dask_wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED")
+                pending = set(pending)
+            except TimeoutError:
+                done = ()
+            if queue is not None:
+                _drain_dask(queue, display)
+            for future in done:
+                finish(futures[future], future.result())
+        if queue is not None:
+            _drain_dask(queue, display)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
 
 
-def _drain(messages, say):
+def _has_dashboard() -> bool:
+    """Whether the Dask dashboard can be served here (it needs bokeh)."""
+    import importlib.util
+    return importlib.util.find_spec("bokeh") is not None
+
+
+def _drain_dask(queue, display):
+    while queue.qsize():
+        for name, line in queue.get(batch=True):
+            display.job_line(name, line)
+
+
+def _drain(messages, display):
     while True:
         try:
-            say(messages.get_nowait())
+            name, line = messages.get_nowait()
         except queue.Empty:
             return
+        display.job_line(name, line)
+
+
+#: What a progress line from inside a job says about how far it got ("seen 12,000 sequences/trial",
+#: "12,000 streams"): the number a live bar counts.
+_SEEN = re.compile(r"(?:seen )?([\d,]+) (?:sequences|streams|strings)")
+
+
+def _display(progress, jobs):
+    """The progress display :func:`run_jobs` writes to: plain lines, live bars or nothing."""
+    if progress is None:
+        return _Lines(None)
+    if isinstance(progress, str):
+        if progress not in ("auto", "tqdm"):
+            raise ValueError(f"progress must be a callable, None, 'auto' or 'tqdm', got {progress!r}")
+        import sys
+        if progress == "tqdm" or sys.stderr.isatty():
+            return _Bars({j.name: j for j in jobs})
+        return _Lines(print)
+    if not callable(progress):
+        raise ValueError(f"progress must be a callable, None, 'auto' or 'tqdm', got {progress!r}")
+    return _Lines(progress)
+
+
+class _Lines:
+    """Plain-text progress: every line as it comes (the book's build, a log file)."""
+
+    def __init__(self, say):
+        self.say, self.silent = say, say is None
+
+    def line(self, text):
+        if self.say is not None:
+            self.say(text)
+
+    def job_line(self, name, text):
+        self.line(text)
+
+    def finished(self, name, text):
+        self.line(text)
+
+    def close(self):
+        pass
+
+
+class _Bars:
+    """A live tqdm bar per running job (in a terminal): its budget, how far it got, its last line."""
+
+    silent = False
+
+    def __init__(self, jobs):
+        from tqdm import tqdm
+        self.tqdm, self.jobs, self.bars = tqdm, jobs, {}
+
+    def line(self, text):
+        self.tqdm.write(text)
+
+    def job_line(self, name, text):
+        bar = self.bars.get(name)
+        if bar is None:
+            job = self.jobs.get(name)
+            total = getattr(job, "budget", None)
+            bar = self.bars[name] = self.tqdm(total=total, desc=name, unit=getattr(job, "unit", "it"),
+                                              unit_scale=True, leave=False, dynamic_ncols=True)
+        seen = _SEEN.search(text)
+        if seen:
+            bar.n = int(seen.group(1).replace(",", ""))
+        bar.set_postfix_str(text[-60:], refresh=True)
+
+    def finished(self, name, text):
+        bar = self.bars.pop(name, None)
+        if bar is not None:
+            bar.close()
+        self.tqdm.write(text)
+
+    def close(self):
+        for bar in self.bars.values():
+            bar.close()
+        self.bars.clear()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -65,6 +66,10 @@ class JobStore:
     def path(self, job) -> Path:
         return self.folder / f"{job_key(job, self.version)}.pkl"
 
+    def checkpoint_folder(self, job) -> Path:
+        """Where the training inside ``job`` keeps its checkpoints while it runs (removed when it is stored)."""
+        return self.folder / f"{job_key(job, self.version)}.checkpoints"
+
     def get(self, job):
         """The stored record of ``job``, or None if it has not finished (at this code version)."""
         path = self.path(job)
@@ -89,6 +94,7 @@ class JobStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        shutil.rmtree(self.checkpoint_folder(job), ignore_errors=True)  # the job is whole: its checkpoints go
 
     def __len__(self):
         return sum(1 for _ in self.folder.glob("*.pkl"))

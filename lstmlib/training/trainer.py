@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from .._checks import check_positive
 from ..engines import compiled, kernels
+from . import checkpoints
 from .optimisers import OPTIMIZERS, SGD, Adam, Momentum
 
 
@@ -141,6 +143,7 @@ class History:
     status: list = None
     curve: list = field(default_factory=list)
     wall_time: float = 0.0
+    resumed_at: int = 0  # sequences per trial already seen when this run resumed from a checkpoint
 
     def __post_init__(self):
         self.sequences_seen = np.zeros(self.trials, np.int64)
@@ -155,7 +158,8 @@ class History:
 
 
 def train(net, sample, optimizer, *, sequences, batch_size=1, gradient=None, chunk=1000, stop=None,
-          tolerance=0.04, seed=0, progress=None, progress_every=30.0, after_chunk=None, flat=None) -> History:
+          tolerance=0.04, seed=0, progress=None, progress_every=30.0, after_chunk=None, flat=None,
+          checkpoint=None, checkpoint_every=checkpoints.EVERY_S) -> History:
     """Train ``net`` in place on sequences from ``sample`` until each trial meets ``stop`` or has seen
     ``sequences`` sequences.
 
@@ -168,6 +172,12 @@ def train(net, sample, optimizer, *, sequences, batch_size=1, gradient=None, chu
     :class:`~lstmlib.training.stopping.FlatCurveRule`, called like ``stop`` after it and returning per
     trial True where the trial should stop unsolved (status ``"flat"``; ``sequences_seen`` says where).
     Every trial's training is its own, so stopping some changes no number of the others.
+
+    ``checkpoint``: a file in which the whole training state is kept every ``checkpoint_every`` seconds;
+    called again with the same arguments, training resumes from it and ends exactly as an unstopped run
+    would (:mod:`lstmlib.training.checkpoints`; under its ``checkpointing`` context, which
+    :func:`lstmlib.study.jobs.run_jobs` opens for each job, every call gets a file without asking).
+    The progress lines give sequences seen, trials solved and the time left at most (to the budget).
     """
     if isinstance(sequences, bool) or not isinstance(sequences, (int, np.integer)) or sequences < 1:
         raise ValueError(f"sequences must be a positive integer, got {sequences!r}")
@@ -177,7 +187,16 @@ def train(net, sample, optimizer, *, sequences, batch_size=1, gradient=None, chu
     chunk = max(batch_size, chunk - chunk % batch_size)
     rng = np.random.default_rng(seed)
     hist = History(net.trials, tolerance)
-    t0 = last_print = time.perf_counter()
+    keep = _checkpoint_plan(checkpoint, checkpoint_every, net, (stop, flat, after_chunk),
+                            (sequences, batch_size, trainer.gradient, chunk, tolerance, seed, repr(optimizer)))
+    before = 0.0  # seconds trained before a resume
+    if keep is not None:
+        state = checkpoints.load(keep["path"], net, keep["fingerprint"])
+        if state is not None:
+            rng, hist, before = _restore(state, net, trainer, (stop, flat, after_chunk))
+            if progress is not None:
+                progress(f"resumed from a checkpoint at {int(hist.sequences_seen.max()):,} sequences/trial")
+    t0 = last_print = last_save = time.perf_counter()
     while np.any(trainer.active == 1) and hist.sequences_seen.max() < sequences:
         n = min(chunk, sequences - int(hist.sequences_seen.max()))
         n -= n % batch_size
@@ -203,14 +222,88 @@ def train(net, sample, optimizer, *, sequences, batch_size=1, gradient=None, chu
         if after_chunk is not None:
             after_chunk(net)
         now = time.perf_counter()
+        if keep is not None and now - last_save >= keep["every"]:
+            last_save = now
+            _save(keep, net, trainer, rng, hist, (stop, flat, after_chunk), before + now - t0)
         if progress is not None and now - last_print >= progress_every:
             last_print = now
-            progress(f"[{now - t0:7.1f}s] seen {int(hist.sequences_seen.max()):,} sequences/trial; "
+            seen = int(hist.sequences_seen.max())
+            with np.errstate(invalid="ignore"):
+                mean_loss = np.nanmean(loss) if np.isfinite(loss).any() else float("nan")
+            progress(f"[{before + now - t0:7.1f}s] seen {seen:,} sequences/trial; "
                      f"solved {hist.status.count('solved')}/{net.trials}, diverged {hist.status.count('diverged')}"
                      + (f", flat {hist.status.count('flat')}" if flat is not None else "") + "; "
-                     f"mean loss {np.nanmean(loss):.4g}")
-    hist.wall_time = time.perf_counter() - t0
+                     f"mean loss {mean_loss:.4g}; "
+                     f"at most {format_duration(time_left(seen, sequences, now - t0, hist))} left")
+    hist.wall_time = before + time.perf_counter() - t0
+    if keep is not None:  # the final state: a rerun of a finished call returns at once
+        _save(keep, net, trainer, rng, hist, (stop, flat, after_chunk), hist.wall_time)
     return hist
+
+
+def time_left(seen, budget, elapsed, hist) -> float:
+    """Seconds until the budget at the rate of this run so far (the most it can take: trials that stop
+    earlier only shorten it)."""
+    done_here = seen - hist.resumed_at
+    if done_here <= 0 or elapsed <= 0:
+        return float("nan")
+    return (budget - seen) * elapsed / done_here
+
+
+def format_duration(seconds) -> str:
+    """``"42 s"``, ``"13 min"``, ``"2.4 h"`` (``"?"`` when unknown)."""
+    if not np.isfinite(seconds):
+        return "?"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _checkpoint_plan(checkpoint, every, net, callbacks, settings):
+    """``{"path", "every", "fingerprint"}`` when this call keeps checkpoints, else None."""
+    stable = " at 0x" not in repr(settings)  # an optimiser without a stable repr cannot be recognised again
+    if checkpoint is None:
+        claimed = checkpoints.claim()
+        if claimed is None or not stable or not checkpoints.picklable(callbacks, net):
+            return None  # no context, or rules that cannot be kept: the job store resumes the whole job
+        path, every = claimed
+    else:
+        every = check_positive("checkpoint_every", every) if every != 0 else 0.0
+        path = Path(checkpoint)
+        if not path.parent.is_dir():
+            raise ValueError(f"checkpoint: the folder {path.parent} does not exist")
+        if not stable:
+            raise ValueError(f"checkpoint: the optimiser {settings[-1]} has no stable repr")
+        if not checkpoints.picklable(callbacks, net):
+            raise ValueError("checkpoint: the stop/flat rules and after_chunk must be picklable "
+                             "(classes or module-level functions, not closures)")
+    return {"path": path, "every": every, "fingerprint": checkpoints.fingerprint(net, settings)}
+
+
+def _save(keep, net, trainer, rng, hist, callbacks, elapsed):
+    checkpoints.save(keep["path"], {
+        "fingerprint": keep["fingerprint"],
+        "params": {name: value.copy() for name, value in net.params.items()},
+        "trainer": {name: getattr(trainer, name) for name in _TRAINER_STATE},
+        "rng": rng, "hist": hist, "callbacks": callbacks, "elapsed": elapsed}, net)
+
+
+#: What a :class:`Trainer` changes as it trains (its configuration is rebuilt from the call's arguments).
+_TRAINER_STATE = ("state", "grads", "steps", "active", "first_wrong")
+
+
+def _restore(state, net, trainer, callbacks):
+    for name, value in state["params"].items():
+        net.params[name][...] = value
+    for name in _TRAINER_STATE:
+        setattr(trainer, name, state["trainer"][name])
+    for obj, loaded in zip(callbacks, state["callbacks"]):
+        checkpoints.restore_into(obj, loaded)
+    hist = state["hist"]
+    hist.resumed_at = int(hist.sequences_seen.max())
+    return state["rng"], hist, state["elapsed"]
 
 
 def track_weights(net, sample, optimizer, *, sequences, every, names, batch_size=1, gradient=None, seed=0):
