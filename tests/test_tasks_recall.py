@@ -362,3 +362,21 @@ def test_train_accepts_the_sampler():
     b = task.draw(np.random.default_rng(1), trials, 64)
     ok = task.correct(outputs_at_end(net.forward(b.x, b.lengths), b.lengths), b.clean_target)
     assert ok.shape == (trials, 64) and ok.dtype == bool
+
+
+def test_either_mark_rule_replaces_the_first_pair_whenever_it_is_marked():
+    for cls, value in ((Adding1997, 0.0), (Multiplication, 1.0)):
+        paper, other = cls(40), cls(40, first_pair_rule="either mark")
+        a, b = paper.draw(np.random.default_rng(3), 2, 4000), other.draw(np.random.default_rng(3), 2, 4000)
+        marked = b.x[:, :, 0, 1] == 1.0  # the first pair carries a mark (first or second)
+        np.testing.assert_array_equal(a.x[..., 1], b.x[..., 1])  # the same marks, lengths and other values
+        np.testing.assert_array_equal(a.x[:, :, 1:, 0], b.x[:, :, 1:, 0])
+        assert np.all(b.x[:, :, 0, 0][marked] == value)
+        changed = a.x[:, :, 0, 0] != b.x[:, :, 0, 0]
+        assert changed.any() and np.all(marked[changed])  # only where the second mark is on the first pair
+        pos = marks_of(b)
+        v = np.take_along_axis(b.x[..., 0], pos, axis=2)
+        expected = 0.5 + v.sum(-1) / 4.0 if cls is Adding1997 else v.prod(-1)
+        np.testing.assert_allclose(b.target[..., 0], expected, rtol=0, atol=1e-15)  # still the marked values
+    with pytest.raises(ValueError, match="first_pair_rule must be one of"):
+        Adding1997(40, first_pair_rule="second mark")

@@ -188,6 +188,7 @@ class _MarkedPairs(_Task):
     """Exp. 4/5 sequences of (value, marker) pairs; subclasses set the value range and the target."""
 
     T: int
+    first_pair_rule: str = "first mark"
 
     n_inputs: ClassVar[int] = 2
     n_outputs: ClassVar[int] = 1
@@ -196,10 +197,17 @@ class _MarkedPairs(_Task):
     high: ClassVar[float]
     x1_if_first_pair_marked: ClassVar[float]
     first_mark_among: ClassVar[int] = 10  # "one of the first ten pairs"
+    #: When the first pair's value is replaced (X1 := 0 or 1): when the *first mark* falls on it (the
+    #: reading used throughout), or when *either mark* does (the other reading of "the first pair of the
+    #: sequence gets marked"; measured in the adding-gap study).
+    FIRST_PAIR_RULES: ClassVar[tuple] = ("first mark", "either mark")
 
     def __post_init__(self):
         self._check_T(20, " (below 20 the first mark, one of the first 10 pairs, could lie past the first T//2 "
                           "pairs and the minimal time lag would drop below T/2)")
+        if self.first_pair_rule not in self.FIRST_PAIR_RULES:
+            raise ValueError(f"first_pair_rule must be one of {list(self.FIRST_PAIR_RULES)}, "
+                             f"got {self.first_pair_rule!r}")
 
     @property
     def second_mark_among(self) -> int:
@@ -223,7 +231,8 @@ class _MarkedPairs(_Task):
         # "In the rare case where the first pair of the sequence gets marked, we set X1 to zero [1.0]":
         # X1 is that pair's first component, so the input is set too and the target stays a function
         # of the input (the sum / product of the marked values) in every sequence.
-        values[:, :, 0] = np.where(first == 0, self.x1_if_first_pair_marked, values[:, :, 0])
+        replaced = (first == 0) if self.first_pair_rule == "first mark" else (first == 0) | (second == 0)
+        values[:, :, 0] = np.where(replaced, self.x1_if_first_pair_marked, values[:, :, 0])
         x1 = np.take_along_axis(values, first[:, :, None], axis=2)[:, :, 0]
         x2 = np.take_along_axis(values, second[:, :, None], axis=2)[:, :, 0]
         target = self._target(x1, x2)[..., None]

@@ -147,8 +147,8 @@ def run_job(job: Job, progress=None, curve_points=120) -> dict:
         rule, flat_at = _watched(rule, FlatCurveRule(flat_patience(job.budget), task.tolerance), job.trials)
     t0 = time.perf_counter()
     hist = train(net, task.sampler(job.trials), SGD(learning_rate(p, job.arch)), sequences=job.budget, chunk=chunk,
-                 stop=rule, tolerance=task.tolerance, seed=seeds["train"], progress=say, progress_every=60.0,
-                 flat=flat)
+                 gradient=p.gradient, stop=rule, tolerance=task.tolerance, seed=seeds["train"], progress=say,
+                 progress_every=60.0, flat=flat)
     ev = evaluate(net, task, n=job.n_test, seed=seeds["test"])
     first_half = getattr(rule, "wrong_ok_at", None)
     trials = []

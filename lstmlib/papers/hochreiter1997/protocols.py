@@ -66,6 +66,8 @@ class Protocol:
     ``forget_gate_bias``: the initial forget-gate bias for architectures that have one (not in the 1997
     paper; the default 5.0 is the "large bias" with which Gers et al. 2000, p. 17, found the forget-gate
     LSTM "solved the task as quickly as standard LSTM" on a 1997 task with a reset at each sequence).
+    ``gradient``: None (every architecture's preset: the 1997 truncated gradient for the LSTMs, exact
+    BPTT for the plain RNN) or a gradient mode of :meth:`lstmlib.Network.gradient_mode` for all.
     ``paper``: the published numbers for this row, e.g. ``{"sequences": 74000, "wrong": 1,
     "source": "Table 7", "tag": "P"}`` (tags as in the project's reference: P verified from the paper,
     S secondary, U unverified).  ``budget``: sequences per trial before a trial is stopped unsolved.
@@ -86,6 +88,7 @@ class Protocol:
     output: str = "linear"
     forget_gate_bias: float = 5.0
     paper: dict = field(default_factory=dict)
+    gradient: str | None = None  # None: the architecture's own (truncated for the LSTMs); or "exact"
 
     def replace(self, **changes) -> Protocol:
         return replace(self, **changes)
