@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from lstmlib.study.jobs import ChapterJob, check_scheduler, job_store, run_jobs
-from lstmlib.study.store import JobStore, code_version, job_key
+from lstmlib.study.store import JobStore, code_version, job_key, progress
 
 ROW = SimpleNamespace(key="row")
 HERE = Path(__file__).resolve().parent
@@ -218,9 +218,32 @@ def test_a_run_killed_inside_a_training_job_resumes_from_its_checkpoint_to_the_s
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     assert ckpt is not None and not list(folder.glob("*.pkl")), "killed before a checkpoint, or after the job"
+    (running,) = progress(folder)  # what the scorecard's runs-in-progress table shows
+    assert running["state"] == "running" and running["job"] == "4_T20/vanilla" and running["trials"] == 2
+    assert 0 < running["seen"] < 8000 and running["budget"] == 8000 and running["unit"] == "sequences"
     lines = []
     store = JobStore(folder)
     resumed = run_jobs(training_jobs(), workers=1, progress=lines.append, store=store, checkpoint_every=0)
     assert any("resumed from a checkpoint at" in line for line in lines)
     assert _without_times(resumed) == _without_times(run_jobs(training_jobs(), workers=1, progress=None))
     assert len(store) == 1 and not list(folder.glob("*.checkpoints"))  # stored, and its checkpoints gone
+    (done,) = progress(folder)
+    assert done["state"] == "done" and done["solved"] == sum(t["status"] == "solved" for t in resumed[0]["trials"])
+
+
+def test_a_partial_run_is_shown_as_such_and_never_read_as_results(tmp_path):
+    from lstmlib.study import results, scorecard
+    store = JobStore(tmp_path / "ref" / "run1" / "toy.jobs")
+    jobs = slow_jobs(3)
+    run_jobs(jobs[:1], workers=1, progress=None, store=store)
+    store.write_plan(jobs)  # as a run of all three that was stopped after the first
+    rows = progress(store.folder)
+    assert [r["state"] for r in rows] == ["done", "waiting", "waiting"] and rows[0]["solved"] == 1
+    assert progress(tmp_path) == []  # no plan: nothing to say
+    path = results.write_partial(tmp_path / "ref" / "run1", "toy", jobs=rows, command="bash continue.sh")
+    assert path.name == "toy.partial.json" and results.read_results(path.parent) == []
+    (doc,) = results.read_partials(tmp_path / "ref")
+    assert doc["partial"] is True and doc["folder"] == "run1" and doc["command"] == "bash continue.sh"
+    page = scorecard.partial_html([doc])
+    assert "run1" in page and "partial" in page and "bash continue.sh" in page and page.count("<tr>") == 4
+    assert "No reference run" in scorecard.partial_html([])

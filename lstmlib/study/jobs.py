@@ -270,6 +270,7 @@ def run_jobs(jobs, workers=2, progress=print, *, scheduler=None, store=None, che
     t0 = time.perf_counter()
     results = [None] * len(jobs)
     if store is not None:
+        store.write_plan(jobs)
         for i, job in enumerate(jobs):
             results[i] = store.get(job)
         done = sum(r is not None for r in results)

@@ -80,9 +80,38 @@ def write_results(results_dir, chapter, *, parameters, records, summary, seed, w
     return path
 
 
+#: The ending of a run-in-progress file (:func:`write_partial`): not a results file, never read as one.
+PARTIAL_SUFFIX = ".partial.json"
+
+
+def write_partial(results_dir, chapter, *, jobs, command, started=None) -> Path:
+    """Write ``<results_dir>/<chapter>.partial.json``: how far an unfinished run got (``jobs``: the rows of
+    :func:`lstmlib.study.store.progress`), the ``command`` that continues it and the provenance of the
+    code it runs (``started``: :func:`provenance` of the run; by default taken now).  Marked
+    ``"partial": true``: the scorecard lists it under the runs in progress, never as results."""
+    path = Path(results_dir) / f"{chapter}{PARTIAL_SUFFIX}"
+    doc = {"schema": SCHEMA, "chapter": chapter, "partial": True, "provenance": started or provenance(),
+           "updated": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "command": command,
+           "jobs": jobs}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(_jsonable(doc), indent=1, allow_nan=False))
+    tmp.replace(path)
+    return path
+
+
+def read_partials(reference_dir) -> list[dict]:
+    """Every run-in-progress file under the folders of ``reference_dir`` (resolved against the project
+    root), by folder, each with its ``folder`` name added."""
+    root = resolve_path(reference_dir)
+    out = []
+    for f in sorted(root.glob(f"*/*{PARTIAL_SUFFIX}")):
+        out.append({**json.loads(f.read_text()), "folder": f.parent.name})
+    return out
+
+
 def read_results(results_dir) -> list[dict]:
     """Every results file in ``results_dir``, sorted by chapter name."""
-    files = sorted(Path(results_dir).glob("*.json"))
+    files = sorted(f for f in Path(results_dir).glob("*.json") if not f.name.endswith(PARTIAL_SUFFIX))
     docs = [json.loads(f.read_text()) for f in files]
     for f, d in zip(files, docs):
         if d.get("schema") != SCHEMA:

@@ -220,3 +220,25 @@ def key_results(rows, glossary, claim, verdicts_label="scorecard-verdicts") -> s
     each = "; ".join(f"{r['experiment']}, {r['model']}: *{r['verdict']}*" for r in ran)
     return (f"- **The paper:** {claim}\n- **Ours:** {ours}\n"
             f"- **Verdicts:** {each} (what each verdict means: {{ref}}`{verdicts_label}`)")
+
+
+def partial_html(partials) -> str:
+    """The runs in progress (``partials``: :func:`lstmlib.study.results.read_partials`) as a table: per job
+    of each run, done/running/waiting, trials solved, training items seen of the budget, and the command
+    that continues the run.  Their numbers are not results: a run counts in the scorecard once it is
+    finished and its results file written."""
+    if not partials:
+        return "<p>No reference run is in progress.</p>"
+    out = []
+    for doc in partials:
+        prov = doc["provenance"]
+        out.append(f"<p><b>{html.escape(doc['folder'])}</b> (partial; commit {html.escape(prov['commit'][:12])}, "
+                   f"started {html.escape(prov['date'][:10])}, progress as of {html.escape(doc['updated'][:16])}). "
+                   f"To continue: <code>{html.escape(doc['command'])}</code></p>")
+        rows = "".join(
+            f"<tr><td>{html.escape(j['job'])}</td><td>{html.escape(j['state'])}</td>"
+            f"<td>{j['solved']}/{j['trials']}</td>"
+            f"<td>{j['seen']:,} of {j['budget']:,} {html.escape(j['unit'])}</td></tr>"
+            for j in doc["jobs"])
+        out.append("<table><tr><th>job</th><th>state</th><th>solved</th><th>seen so far</th></tr>" + rows + "</table>")
+    return "".join(out)

@@ -16,13 +16,14 @@ survive), so a store is for the machine's own runs, not for files from elsewhere
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["JobStore", "code_version", "job_key"]
+__all__ = ["JobStore", "code_version", "job_key", "progress"]
 
 _SOURCE = Path(__file__).resolve().parents[1]  # the lstmlib package
 
@@ -83,21 +84,74 @@ class JobStore:
 
     def put(self, job, record):
         """Store ``record`` for ``job`` atomically (a temporary file renamed into place)."""
-        path = self.path(job)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".part")  # never "*.pkl"
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump({"job_repr": repr(job), "version": self.version, "record": record}, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _write_atomically(self.path(job), pickle.dumps({"job_repr": repr(job), "version": self.version,
+                                                        "record": record}), self.folder)
         shutil.rmtree(self.checkpoint_folder(job), ignore_errors=True)  # the job is whole: its checkpoints go
+
+    def write_plan(self, jobs):
+        """Write ``plan.json``: every job of the run (name, key, trials, budget, unit), so that
+        :func:`progress` can tell what is done, running and waiting without the jobs themselves."""
+        plan = [{"job": j.name, "key": job_key(j, self.version), "trials": getattr(j, "trials", None),
+                 "budget": getattr(j, "budget", None), "unit": getattr(j, "unit", "sequences")} for j in jobs]
+        _write_atomically(self.folder / "plan.json", json.dumps({"version": self.version, "jobs": plan},
+                                                                 indent=1).encode(), self.folder)
 
     def __len__(self):
         return sum(1 for _ in self.folder.glob("*.pkl"))
 
     def __repr__(self):
         return f"JobStore({str(self.folder)!r}, version={self.version!r})"
+
+
+def _write_atomically(path, data: bytes, folder):
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")  # never "*.pkl"
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def progress(folder) -> list[dict]:
+    """How far the run whose store is ``folder`` got, per job of its ``plan.json`` (in plan order):
+    ``state`` "done" (its record is stored), "running" (a training checkpoint exists) or "waiting";
+    ``trials``, ``solved``, ``seen`` (the most training items any trial has seen: the job's budget when
+    done) and ``budget``.  Reads the files only; a store without a plan gives [] ."""
+    folder = Path(folder)
+    plan_file = folder / "plan.json"
+    if not plan_file.exists():
+        return []
+    rows = []
+    for entry in json.loads(plan_file.read_text())["jobs"]:
+        key, row = entry["key"], {**entry, "state": "waiting", "solved": 0, "seen": 0}
+        row.pop("key")
+        done = folder / f"{key}.pkl"
+        if done.exists():
+            with open(done, "rb") as f:
+                record = pickle.load(f)["record"]
+            trials = record.get("trials", [])
+            unit = entry.get("unit") or "sequences"
+            row.update(state="done", solved=sum(t.get("status") == "solved" for t in trials),
+                       seen=max((t.get("sequences_seen") or t.get(unit) or 0 for t in trials), default=0))
+        else:
+            hist = _latest_history(folder / f"{key}.checkpoints")
+            if hist is not None:
+                row.update(state="running", solved=hist.status.count("solved"),
+                           seen=int(hist.sequences_seen.max()))
+        rows.append(row)
+    return rows
+
+
+def _latest_history(checkpoints):
+    """The training history in the last checkpoint of a running job (None if it has none yet)."""
+    files = sorted(Path(checkpoints).glob("train-*.ckpt"), key=lambda p: int(p.stem.split("-")[1]))
+    if not files:
+        return None
+    with open(files[-1], "rb") as f:
+        unpickler = pickle.Unpickler(f)
+        unpickler.persistent_load = lambda pid: None  # the live network is not needed to read the history
+        return unpickler.load()["hist"]
