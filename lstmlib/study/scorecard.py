@@ -232,8 +232,8 @@ def partial_html(partials) -> str:
     out = []
     for doc in partials:
         prov = doc["provenance"]
-        out.append(f"<p><b>{html.escape(doc['folder'])}</b> (partial; commit {html.escape(prov['commit'][:12])}, "
-                   f"started {html.escape(prov['date'][:10])}, progress as of {html.escape(doc['updated'][:16])}). "
+        out.append(f"<p><b>{html.escape(doc['folder'])}</b> (partial; the code of commit "
+                   f"{html.escape(prov['commit'][:12])}; progress as of {html.escape(doc['updated'][:16])} UTC). "
                    f"To continue: <code>{html.escape(doc['command'])}</code></p>")
         rows = "".join(
             f"<tr><td>{html.escape(j['job'])}</td><td>{html.escape(j['state'])}</td>"

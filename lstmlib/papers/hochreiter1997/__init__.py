@@ -4,9 +4,10 @@
 * :mod:`.jobs`       the networks, the training and weight-growth jobs, and :func:`jobs_for`
 * :mod:`.chapter`    summaries, verdicts, scorecard rows, table rows, sentences, trace statistics
 * :mod:`.figures`    the chapter's figures and their captions
+* :mod:`.gap`        the adding problem's growing gap, one explanation at a time (``scripts/adding_gap.py``)
 """
 
-from . import chapter, figures, jobs, protocols
+from . import chapter, figures, gap, jobs, protocols
 from .chapter import (CHAPTER, FAMILY_TEXT, AddingTrace, ablation_sentence, adding_trace, best_trial, bias_text,
                       FLAT_CHECK, end_text, family_keys, flat_check_text, flat_text, read_flat_check, find_summary,
                       growth_series, lag_text, lstm_sentence, not_run_row, others_sentence, paper_cell, paper_text,
@@ -22,7 +23,7 @@ from .protocols import FAMILIES, PROTOCOLS, RNN_LR_FACTOR, SCALES, TINY_T, Proto
 
 __all__ = [
     # submodules
-    "chapter", "figures", "jobs", "protocols",
+    "chapter", "figures", "gap", "jobs", "protocols",
     # protocols
     "FAMILIES", "PROTOCOLS", "RNN_LR_FACTOR", "SCALES", "TINY_T", "Protocol", "Stop", "learning_rate", "with_T",
     # jobs
