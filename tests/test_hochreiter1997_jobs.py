@@ -263,3 +263,41 @@ def test_the_flat_check_text_counts_what_the_check_found():
     assert "stopped 1 of their 2 trials that went on to solve, before they solved (4_T100 " in text
     assert "commit abcdef123456, 2026-12-02" in text
     assert "was not found in the folder" in report.flat_check_text(None, [], "the folder")
+
+
+def _no_times(record):
+    return {k: v for k, v in record.items() if k not in ("wall_time_s", "shards")}
+
+
+@pytest.mark.parametrize("row", ["4_T100", "3a_T100_N3"])  # the recent-sequences rule, and random test sets
+def test_a_job_split_into_shards_of_trials_merges_to_the_record_of_the_whole_job(row):
+    p = hs97.with_T(hs97.PROTOCOLS[row], 20)
+    whole = Job(p, "vanilla", 5, 4000 if row == "4_T100" else 6000, seed=2)
+    (expect,) = run_jobs([whole], workers=1, progress=None)
+    statuses = {t["status"] for t in expect["trials"]}
+    assert len(statuses) > 1 or row == "4_T100", statuses  # 3a: trials solve at different points, or not
+    for n in (2, 3, 5):
+        shards = whole.split(n)
+        assert [s.shard for s in shards][0][0] == 0 and sum(len(s.shard) for s in shards) == 5
+        assert len({s.name for s in shards}) == n and all("[" in s.name for s in shards)
+        records = run_jobs(shards[::-1], workers=1, progress=None)
+        merged = Job.merge(records)
+        assert merged["shards"] == [s.shard[0] for s in shards]
+        assert json.dumps(_jsonable(_no_times(merged))) == json.dumps(_jsonable(_no_times(expect))), n
+    # run_jobs does the same for every job that can be split
+    (via_run_jobs,) = run_jobs([whole], workers=2, progress=None, shards=2)
+    assert json.dumps(_jsonable(_no_times(via_run_jobs))) == json.dumps(_jsonable(_no_times(expect)))
+
+
+def test_bad_shards_are_refused():
+    p = hs97.with_T(hs97.PROTOCOLS["4_T100"], 20)
+    for bad in ((), (2, 1), (0, 5), (0, 0), [0, 1], (True,)):
+        with pytest.raises(ValueError, match="shard must be"):
+            check_jobs([Job(p, "vanilla", 5, 100, shard=bad)])
+    with pytest.raises(ValueError, match="a shard already"):
+        Job(p, "vanilla", 5, 100, shard=(0, 1)).split(2)
+    with pytest.raises(ValueError, match="shards"):
+        run_jobs([Job(p, "vanilla", 5, 100)], shards=0)
+    records = run_jobs(Job(p, "vanilla", 3, 100).split(3)[:2], workers=1, progress=None)
+    with pytest.raises(ValueError, match="exactly once"):
+        Job.merge(records)

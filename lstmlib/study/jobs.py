@@ -142,6 +142,11 @@ def check_workers(workers) -> int:
     return check_count("workers", workers)
 
 
+def check_shards(shards) -> int:
+    """The number of shards a job may be split into must be a positive integer (1: not split)."""
+    return check_count("shards", shards)
+
+
 def check_jobs(jobs):
     """Reject bad jobs before any work starts: each needs ``name``, ``cost()``, ``check()`` and
     ``run(progress)`` (a :class:`ChapterJob` has them), and names must be unique."""
@@ -237,7 +242,8 @@ def job_store(results_dir, chapter):
     return JobStore(resolve_path(results_dir) / f"{chapter}.jobs")
 
 
-def run_jobs(jobs, workers=2, progress=print, *, scheduler=None, store=None, checkpoint_every=None) -> list[dict]:
+def run_jobs(jobs, workers=2, progress=print, *, scheduler=None, store=None, checkpoint_every=None,
+             shards=1) -> list[dict]:
     """Run ``jobs`` on ``workers`` processes, longest first; return each job's record, in the order given.
 
     A record is whatever the job's ``run`` returns; every chapter's has ``job``, ``protocol``, ``arch``,
@@ -256,13 +262,25 @@ def run_jobs(jobs, workers=2, progress=print, *, scheduler=None, store=None, che
     keeps a checkpoint every ``checkpoint_every`` seconds (default 60) beside the store
     (:mod:`lstmlib.training.checkpoints`), so a killed run resumes where it stopped, even inside a job.
     On a remote cluster the checkpoints are written by the workers, under the same path: resuming inside
-    a job needs a folder the workers share.  Results do not depend on ``workers``, ``scheduler`` or
-    resuming.
+    a job needs a folder the workers share.  ``shards``: split every job that can be split (it has
+    ``split(n)`` and ``merge(records)``, e.g. the noisy-recall chapter's) into up to that many shards of
+    its trials, run as jobs of their own (stored, resumed, spread over the workers) and merged into its
+    record.  Results do not depend on ``workers``, ``scheduler``, ``shards`` or resuming.
     """
     jobs = list(jobs)
     check_jobs(jobs)
     check_workers(workers)
     check_scheduler(scheduler)
+    check_shards(shards)
+    groups = [job.split(shards) if shards > 1 and callable(getattr(job, "split", None)) else [job] for job in jobs]
+    if any(len(g) > 1 for g in groups):
+        parts = run_jobs([p for g in groups for p in g], workers, progress, scheduler=scheduler, store=store,
+                         checkpoint_every=checkpoint_every)
+        merged, at = [], 0
+        for job, g in zip(jobs, groups):
+            records, at = parts[at:at + len(g)], at + len(g)
+            merged.append(type(job).merge(records) if len(g) > 1 else records[0])
+        return merged
     if checkpoint_every is not None and (isinstance(checkpoint_every, bool) or
                                          not isinstance(checkpoint_every, (int, float)) or checkpoint_every < 0):
         raise ValueError(f"checkpoint_every must be None or a number of seconds >= 0, got {checkpoint_every!r}")

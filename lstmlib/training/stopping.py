@@ -74,17 +74,19 @@ class RandomTestSetRule:
     ST1 is the first half alone; ST2 is both.  ``wrong_ok_at[k]`` records the sequence count at which
     trial k first met the first half (its ST1), so one run gives both of the paper's columns.  The rule
     tests at chunk ends only, so both counts are multiples of the chunk size (the paper does not say
-    how often it tested).  ``net`` is the network being trained; the rule only reads it.
+    how often it tested).  ``net`` is the network being trained; the rule only reads it.  ``drawn_for``: as
+    for :func:`evaluate` (a shard of a job's trials is tested on its own rows of sequences drawn for all).
     """
 
-    def __init__(self, net, task, n=256, max_wrong=0, mean_error=None, seed=0):
+    def __init__(self, net, task, n=256, max_wrong=0, mean_error=None, seed=0, drawn_for=None):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
         if isinstance(max_wrong, bool) or not isinstance(max_wrong, (int, np.integer)) or not 0 <= max_wrong < n:
             raise ValueError(f"max_wrong must be an integer in [0, n), got {max_wrong!r}")
         if mean_error is not None and not mean_error > 0:
             raise ValueError(f"mean_error must be > 0 or None, got {mean_error!r}")
-        self.net, self.task, self.n = net, task, int(n)
+        _drawn_for(drawn_for, net.trials)  # checked here, before any training
+        self.net, self.task, self.n, self.drawn_for = net, task, int(n), drawn_for
         self.max_wrong, self.mean_error = int(max_wrong), mean_error
         self.rng = np.random.default_rng(seed)
         self.seen = 0
@@ -100,7 +102,8 @@ class RandomTestSetRule:
         live = np.flatnonzero(~np.all(np.isnan(np.asarray(err, dtype=float)), axis=1))
         if live.size == 0:
             return np.full(K, -1)
-        ev = evaluate(self.net, self.task, n=self.n, seed=self.rng, trials=None if live.size == K else live)
+        ev = evaluate(self.net, self.task, n=self.n, seed=self.rng, trials=None if live.size == K else live,
+                      drawn_for=self.drawn_for)
         wrong_ok = np.zeros(K, bool)  # an untested trial meets neither half of the rule
         wrong_ok[live] = ev["wrong"][live] <= self.max_wrong
         self.wrong_ok_at = np.where(wrong_ok & (self.wrong_ok_at < 0), self.seen, self.wrong_ok_at)
@@ -154,28 +157,34 @@ class FlatCurveRule:
         return ok & no_gain & no_drop
 
 
-def evaluate(net, task, n=2560, seed=0, batch=512, trials=None):
+def evaluate(net, task, n=2560, seed=0, batch=512, trials=None, drawn_for=None):
     """Test ``net`` on ``n`` fresh sequences per trial from ``task`` (a :mod:`lstmlib.tasks.recall` task).
 
     ``seed``: an integer or a ``numpy.random.Generator``.  Returns a dict of per-trial arrays: ``wrong``
     (sequences failing ``task.correct``), ``mean_abs_error`` and ``mse`` (against the noise-free target
     at the sequence end), and ``n``.  ``trials``: indices of the only trials to test (the sequences are
     drawn for every trial all the same, so each tested trial sees what it would see alone); the others
-    get -1 wrong and NaN errors."""
+    get -1 wrong and NaN errors.
+
+    ``drawn_for=(K, rows)``: ``net`` holds some of a job's K trials (a shard), trial j of ``net`` being
+    row ``rows[j]`` of the job: sequences are drawn for all K trials and each trial is tested on its own
+    row's, so that a shard is tested exactly as its trials would be in the whole job."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     K = net.trials
     pick = np.arange(K) if trials is None else np.asarray(trials, dtype=np.int64)
     tested = net if trials is None else net.subset(pick)
+    draw_K, rows = _drawn_for(drawn_for, K)
+    at = rows[pick]  # the drawn rows of the tested trials
     wrong = np.zeros(pick.size, np.int64)
     abs_sum = np.zeros(pick.size)
     sq_sum = np.zeros(pick.size)
     done = 0
     while done < n:
         m = min(batch, n - done)
-        b = task.draw(rng, K, m)
-        x, lengths, clean = b.x[pick], b.lengths[pick], b.clean_target[pick]
+        b = task.draw(rng, draw_K, m)
+        x, lengths, clean = b.x[at], b.lengths[at], b.clean_target[at]
         y = outputs_at_end(tested.forward(x, lengths), lengths)
         wrong += (~task.correct(y, clean)).sum(axis=1)
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged trial scores inf/nan, not a warning
@@ -187,3 +196,14 @@ def evaluate(net, task, n=2560, seed=0, batch=512, trials=None):
            "mse": np.full(K, np.nan)}
     out["wrong"][pick], out["mean_abs_error"][pick], out["mse"][pick] = wrong, abs_sum / n, sq_sum / n
     return out
+
+
+def _drawn_for(drawn_for, trials):
+    """``(K, rows)``: the trials to draw sequences for and the drawn row of each of ``trials`` trials."""
+    if drawn_for is None:
+        return trials, np.arange(trials)
+    K, rows = drawn_for
+    rows = np.asarray(rows, dtype=np.int64)
+    if rows.shape != (trials,) or rows.min() < 0 or rows.max() >= K or len(set(rows.tolist())) != trials:
+        raise ValueError(f"drawn_for must be (K, rows) with {trials} distinct rows in [0, K), got {drawn_for!r}")
+    return int(K), rows

@@ -54,7 +54,8 @@ class _RecallJob(ChapterJob):
     runner starts long jobs first; a weight-growth job runs its whole budget)."""
 
     def cost(self) -> float:
-        return self.trials * self.budget * self.protocol.task.max_length
+        shard = getattr(self, "shard", None)
+        return (self.trials if shard is None else len(shard)) * self.budget * self.protocol.task.max_length
 
 
 #: The plain RNN stops as flat (:class:`~lstmlib.training.FlatCurveRule`) once its curve has been flat over
@@ -82,6 +83,40 @@ class Job(_RecallJob):
     n_test: int = 2560
     flat_patience: int | None = None
     flat_watch: bool = False
+    shard: tuple | None = None  # the indices of the job's trials this job trains (None: all); see split()
+
+    @property
+    def name(self) -> str:
+        base = f"{self.protocol.key}/{self.arch}"
+        if self.shard is None:
+            return base
+        try:
+            return f"{base}[{self.shard[0]}-{self.shard[-1]}]"
+        except (TypeError, IndexError, KeyError):  # a bad shard: check() says so
+            return f"{base}[{self.shard!r}]"
+
+    def split(self, n) -> list:
+        """The job as up to ``n`` shards of its trials (consecutive indices), each a job of its own, whose
+        records :meth:`merge` joins into exactly the record of the whole job (wall time aside): a shard
+        starts from its trials' initial weights, sees their training and test sequences and stops as they
+        would in the whole job, because every trial's training is its own."""
+        if self.shard is not None:
+            raise ValueError(f"{self.name} is a shard already")
+        parts = np.array_split(np.arange(self.trials), min(n, self.trials))
+        return [replace(self, shard=tuple(int(i) for i in part)) for part in parts]
+
+    @staticmethod
+    def merge(records) -> dict:
+        """The record of the whole job from its shards' records (in any order)."""
+        records = sorted(records, key=lambda r: r["trials"][0]["trial"])
+        first = records[0]
+        trials = [t for r in records for t in r["trials"]]
+        if [t["trial"] for t in trials] != list(range(first.get("shard_of", -1))):
+            raise ValueError("the shards do not cover the job's trials exactly once")
+        whole = {k: v for k, v in first.items() if k != "shard_of"}
+        return {**whole, "job": first["job"].split("[")[0], "trials": trials,
+                "wall_time_s": sum(r["wall_time_s"] for r in records),
+                "shards": [r["trials"][0]["trial"] for r in records]}
 
     def cost(self) -> float:  # a job that stops when flat is expected to run about its patience
         return super().cost() * (1.0 if self.flat_patience is None else min(1.0, self.flat_patience / self.budget))
@@ -95,6 +130,12 @@ class Job(_RecallJob):
 
     def check(self):
         super().check(n_test=self.n_test)
+        if self.shard is not None:
+            sh = self.shard
+            if (not isinstance(sh, tuple) or not sh or any(isinstance(i, bool) or not isinstance(i, int) for i in sh)
+                    or list(sh) != sorted(set(sh)) or sh[0] < 0 or sh[-1] >= self.trials):
+                raise ValueError(f"{self.protocol.key}/{self.arch}: shard must be a tuple of increasing trial "
+                                 f"indices in [0, {self.trials}), got {sh!r}")
         fp = self.flat_patience
         if fp is not None and (isinstance(fp, bool) or not isinstance(fp, int) or fp < 2 or fp % 2):
             raise ValueError(f"{self.name}: flat_patience must be None or an even integer >= 2, got {fp!r}")
@@ -114,7 +155,26 @@ def stop_rule(job: Job, net):
     if p.stop.kind == "recent":
         return RecentSequencesRule(p.stop.window, task.tolerance, p.stop.mean_error, p.stop.max_wrong), 200
     return (RandomTestSetRule(net, task, p.stop.n_test, p.stop.max_wrong, p.stop.mean_error,
-                              seed=job.seeds()["rule"]), p.stop.every)
+                              seed=job.seeds()["rule"], drawn_for=drawn_for(job)), p.stop.every)
+
+
+def drawn_for(job):
+    """None for a whole job; for a shard, ``(K, its trial indices)``: sequences are drawn for all K trials
+    and the shard's trials get their own rows (:func:`lstmlib.training.evaluate`)."""
+    return None if job.shard is None else (job.trials, job.shard)
+
+
+def _sampler(task, job):
+    """``sample(rng, n)`` for the job's trials: for a shard, the rows of its trials of the whole job's draw."""
+    if job.shard is None:
+        return task.sampler(job.trials)
+    rows = np.asarray(job.shard)
+
+    def sample(rng, n):
+        x, target, lengths, loss_at = task.sample(rng, job.trials, n)
+        pick = (lambda a: a[rows]) if isinstance(loss_at, np.ndarray) else (lambda a: a)
+        return x[rows], target[rows], lengths[rows], pick(loss_at)
+    return sample
 
 
 def _watched(rule, watch, trials):
@@ -139,24 +199,28 @@ def run_job(job: Job, progress=None, curve_points=120) -> dict:
     p, seeds = job.protocol, job.seeds()
     task = p.task
     net = network_for(p, job.arch, job.trials, seeds["init"])
+    trial_ids = list(range(job.trials)) if job.shard is None else list(job.shard)
+    if job.shard is not None:
+        net = net.subset(trial_ids)
+    K = len(trial_ids)
     rule, chunk = stop_rule(job, net)
     say = None if progress is None else (lambda line: progress(f"{job.name}: {line}"))
     flat = None if job.flat_patience is None else FlatCurveRule(job.flat_patience, task.tolerance)
     flat_at = None
     if job.flat_watch:
-        rule, flat_at = _watched(rule, FlatCurveRule(flat_patience(job.budget), task.tolerance), job.trials)
+        rule, flat_at = _watched(rule, FlatCurveRule(flat_patience(job.budget), task.tolerance), K)
     t0 = time.perf_counter()
-    hist = train(net, task.sampler(job.trials), SGD(learning_rate(p, job.arch)), sequences=job.budget, chunk=chunk,
+    hist = train(net, _sampler(task, job), SGD(learning_rate(p, job.arch)), sequences=job.budget, chunk=chunk,
                  gradient=p.gradient, stop=rule, tolerance=task.tolerance, seed=seeds["train"], progress=say,
                  progress_every=60.0, flat=flat)
-    ev = evaluate(net, task, n=job.n_test, seed=seeds["test"])
+    ev = evaluate(net, task, n=job.n_test, seed=seeds["test"], drawn_for=drawn_for(job))
     first_half = getattr(rule, "wrong_ok_at", None)
     trials = []
     seqs, loss, frac = hist.curve_arrays()
-    for k in range(job.trials):
+    for k in range(K):
         solved = hist.status[k] == "solved"
         trials.append({
-            "trial": k, "status": hist.status[k],
+            "trial": trial_ids[k], "status": hist.status[k],
             "sequences": int(hist.criterion_met_at[k]) if solved else None,
             "sequences_seen": int(hist.sequences_seen[k]),
             "st1_sequences": (int(first_half[k]) if first_half is not None and first_half[k] >= 0 else None),
@@ -168,7 +232,8 @@ def run_job(job: Job, progress=None, curve_points=120) -> dict:
         })
     return {"job": job.name, "protocol": p.key, "arch": job.arch, "trials": trials,
             "n_weights": net.n_weights, "lr": learning_rate(p, job.arch), "budget": job.budget, "seeds": seeds,
-            "flat_patience": job.flat_patience, "wall_time_s": time.perf_counter() - t0}
+            "flat_patience": job.flat_patience, "wall_time_s": time.perf_counter() - t0,
+            **({} if job.shard is None else {"shard_of": job.trials})}
 
 
 def network_from_record(protocol: Protocol, record: dict, trial: int):
