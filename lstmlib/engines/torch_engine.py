@@ -110,14 +110,36 @@ def run(layout, params, output_activation, x, lengths, target, weights, loss, gr
 
     masks = layout.masks()
     leaves = {n: as_t(params[n]).requires_grad_(gradient is not None) for n in PARAMS}
-    # Masked entries are fixed zeros whatever the caller stored there (and get zero gradient).
-    W = {n: leaves[n] * as_t(masks[n]) for n in PARAMS}
-    x, target, weights = as_t(x), as_t(target), as_t(weights)
-    K, B, T, _ = x.shape
-    valid = torch.arange(T, device=dev) < torch.as_tensor(np.asarray(lengths), device=dev)[..., None]
-    cut = (lambda v: v.detach()) if gradient == "truncated" else (lambda v: v)  # noqa: E731
+    mask_t = {n: as_t(masks[n]) for n in PARAMS}
     if frozen is not None:
         frozen = {k: as_t(v) for k, v in frozen.items()}
+    valid, out, a, per_step, trial_loss, ys, ss, gs, trace = forward_loss(
+        layout, leaves, mask_t, output_activation, as_t(x), torch.as_tensor(np.asarray(lengths), device=dev),
+        as_t(target), as_t(weights), loss, gradient, frozen)
+    grads = None
+    if gradient is not None:
+        dW = torch.autograd.grad(trial_loss.sum(), [leaves[n] for n in PARAMS],  # trials independent
+                                 allow_unused=True, materialize_grads=True)  # rnn: no peepholes
+        grads = {n: (gv * mask_t[n]).cpu().numpy() for n, gv in zip(PARAMS, dW)}
+    pad = lambda v: torch.where(valid[..., None], v, 0.0).detach().cpu().numpy()  # noqa: E731
+    result = {"outputs": pad(out), "loss": trial_loss.detach().cpu().numpy(), "grads": grads,
+              "cells": pad(torch.stack(ys, 2)), "states": pad(torch.stack(ss, 2)),
+              "gates": pad(torch.stack(gs, 2))}
+    if return_trace:
+        result["trace"] = {n: torch.stack(v, 2).cpu().numpy() for n, v in trace.items()}
+    return result
+
+
+def forward_loss(layout, leaves, mask_t, output_activation, x, lengths, target, weights, loss, gradient,
+                 frozen=None):
+    """The computation of :func:`run` on tensors (on any device): the masked weights ``leaves`` (by
+    :data:`PARAMS`), inputs, lengths, targets and loss weights as tensors.  Returns ``(valid [K, B, T],
+    outputs, output net inputs, per-step loss [K, B, T], trial loss [K], cells, states, gates (lists
+    over t), trace)``; the trial loss is differentiable with respect to ``leaves``."""
+    W = {n: leaves[n] * mask_t[n] for n in PARAMS}  # masked entries: fixed zeros (and zero gradient)
+    K, B, T, _ = x.shape
+    valid = torch.arange(T, device=x.device) < lengths[..., None]
+    cut = (lambda v: v.detach()) if gradient == "truncated" else (lambda v: v)  # noqa: E731
     trace = {n: [] for n in TRACE}
 
     def held(name, value, t):
@@ -154,17 +176,6 @@ def run(layout, params, output_activation, x, lengths, target, weights, loss, gr
         per_step = -(target * torch.nn.functional.logsigmoid(a)
                      + (1 - target) * torch.nn.functional.logsigmoid(-a)).sum(-1)
     # where(), not a product: padding steps carry no loss even if weights were nonzero there.
-    trial_loss = torch.where(valid, weights * per_step, 0.0).sum((1, 2)) / B
-
-    grads = None
-    if gradient is not None:
-        dW = torch.autograd.grad(trial_loss.sum(), [leaves[n] for n in PARAMS],  # trials independent
-                                 allow_unused=True, materialize_grads=True)  # rnn: no peepholes
-        grads = {n: (gv * as_t(masks[n])).cpu().numpy() for n, gv in zip(PARAMS, dW)}
-    pad = lambda v: torch.where(valid[..., None], v, 0.0).detach().cpu().numpy()  # noqa: E731
-    result = {"outputs": pad(out), "loss": trial_loss.detach().cpu().numpy(), "grads": grads,
-              "cells": pad(torch.stack(ys, 2)), "states": pad(torch.stack(ss, 2)),
-              "gates": pad(torch.stack(gs, 2))}
-    if return_trace:
-        result["trace"] = {n: torch.stack(v, 2).cpu().numpy() for n, v in trace.items()}
-    return result
+    per_step = torch.where(valid, weights * per_step, 0.0)
+    trial_loss = per_step.sum((1, 2)) / B
+    return valid, out, a, per_step, trial_loss, ys, ss, gs, trace

@@ -159,7 +159,7 @@ class History:
 
 def train(net, sample, optimizer, *, sequences, batch_size=1, gradient=None, chunk=1000, stop=None,
           tolerance=0.04, seed=0, progress=None, progress_every=30.0, after_chunk=None, flat=None,
-          checkpoint=None, checkpoint_every=checkpoints.EVERY_S) -> History:
+          checkpoint=None, checkpoint_every=checkpoints.EVERY_S, engine="numba", device="cpu") -> History:
     """Train ``net`` in place on sequences from ``sample`` until each trial meets ``stop`` or has seen
     ``sequences`` sequences.
 
@@ -178,17 +178,32 @@ def train(net, sample, optimizer, *, sequences, batch_size=1, gradient=None, chu
     would (:mod:`lstmlib.training.checkpoints`; under its ``checkpointing`` context, which
     :func:`lstmlib.study.jobs.run_jobs` opens for each job, every call gets a file without asking).
     The progress lines give sequences seen, trials solved and the time left at most (to the budget).
+
+    ``engine="torch"`` trains on the torch engine on ``device`` (``"cpu"``, ``"cuda"``: all trials at once
+    on a GPU; :class:`~lstmlib.training.torch_trainer.TorchTrainer`), the same arithmetic as the compiled
+    engine (``"numba"``, the default, CPU only); it keeps no checkpoints.
     """
     if isinstance(sequences, bool) or not isinstance(sequences, (int, np.integer)) or sequences < 1:
         raise ValueError(f"sequences must be a positive integer, got {sequences!r}")
     if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
         raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
-    trainer = Trainer(net, optimizer, gradient, batch_size)
+    if engine == "torch":
+        from .torch_trainer import TorchTrainer
+        if checkpoint is not None:
+            raise ValueError("checkpoint: the torch engine's trainer keeps no checkpoints (use engine='numba')")
+        trainer = TorchTrainer(net, optimizer, gradient, batch_size, device)
+    elif engine == "numba":
+        if device != "cpu":
+            raise ValueError(f"the compiled engine runs on the CPU only, got device={device!r} (engine='torch')")
+        trainer = Trainer(net, optimizer, gradient, batch_size)
+    else:
+        raise ValueError(f"unknown engine {engine!r}; valid: ['numba', 'torch']")
     chunk = max(batch_size, chunk - chunk % batch_size)
     rng = np.random.default_rng(seed)
     hist = History(net.trials, tolerance)
-    keep = _checkpoint_plan(checkpoint, checkpoint_every, net, (stop, flat, after_chunk),
-                            (sequences, batch_size, trainer.gradient, chunk, tolerance, seed, repr(optimizer)))
+    keep = None if engine == "torch" else _checkpoint_plan(
+        checkpoint, checkpoint_every, net, (stop, flat, after_chunk),
+        (sequences, batch_size, trainer.gradient, chunk, tolerance, seed, repr(optimizer)))
     before = 0.0  # seconds trained before a resume
     if keep is not None:
         state = checkpoints.load(keep["path"], net, keep["fingerprint"])
