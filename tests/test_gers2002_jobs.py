@@ -134,3 +134,35 @@ def test_the_plain_rnn_trains_on_its_whole_stream_when_it_makes_no_error():
     events, ran = gers2002.jobs._BPTTTrials(net, p)._train_stream(s)
     np.testing.assert_array_equal(events, [s.n_events[0], 30])  # trial 1 errs at the first judged step of event 31
     assert ran[0] == s.lengths[0] and ran[1] < s.lengths[1]
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("arch", ["peephole", "rnn"])  # the online learner's streams, and exact BPTT's
+def test_a_timing_job_stopped_mid_training_resumes_from_its_checkpoint_to_the_same_record(tmp_path, monkeypatch, arch):
+    from lstmlib.training.checkpoints import checkpointing
+    jobs, _ = gers2002.jobs_for("tiny", "msd_F10_I0-1", arch, budget=600)  # random streams (GTS has none)
+    (job,) = jobs
+    expect = gers2002.run_job(job)
+    runner_class = gers2002.jobs._BPTTTrials if arch == "rnn" else gers2002.jobs._OnlineTrials
+    original = runner_class.train_streams
+    calls = [0]
+
+    def stopping(self, rng, M):
+        calls[0] += 1
+        if calls[0] == 6:
+            raise _Stop
+        return original(self, rng, M)
+    monkeypatch.setattr(runner_class, "train_streams", stopping)
+    with checkpointing(tmp_path / "job", every=0), pytest.raises(_Stop):
+        gers2002.run_job(job)
+    monkeypatch.setattr(runner_class, "train_streams", original)
+    assert (tmp_path / "job" / "train-0.ckpt").exists()
+    lines = []
+    with checkpointing(tmp_path / "job", every=0):
+        resumed = gers2002.run_job(job, progress=lines.append)
+    assert lines[0].startswith("msd_F10_I0-1/" + arch + ": resumed from a checkpoint at ")
+    strip = lambda r: {k: v for k, v in r.items() if k != "wall_time_s"}  # noqa: E731
+    assert strip(resumed) == strip(expect)

@@ -142,3 +142,41 @@ def restore_into(obj, loaded):
         obj.__dict__.update(loaded.__dict__)
     elif obj != loaded:  # a stateless callable (a module-level function) needs nothing
         raise ValueError(f"cannot restore the state of {obj!r}")
+
+
+class LoopCheckpoint:
+    """Checkpoints for a training loop of a chapter's own (the timing chapter's streams), in the same
+    file scheme as :func:`lstmlib.train`: it claims the next file under :func:`checkpointing` (outside
+    the context it does nothing).  ``settings``: what identifies the loop (a job's ``repr``), hashed with
+    ``net``'s initial weights.  :meth:`load` returns the loop's saved variables (and puts the saved
+    weights back into ``net``) or None; :meth:`save` keeps them (anything picklable; references to ``net``
+    stay references) every ``every`` seconds when called with ``when_due=True``."""
+
+    def __init__(self, net, settings):
+        import time
+        claimed = claim()
+        self.net, self.clock = net, time.perf_counter
+        self.path, self.every = (None, None) if claimed is None else claimed
+        self.fingerprint = fingerprint(net, settings) if claimed is not None else None
+        self.last = self.clock()
+
+    @property
+    def active(self) -> bool:
+        return self.path is not None
+
+    def load(self):
+        if not self.active:
+            return None
+        state = load(self.path, self.net, self.fingerprint)
+        if state is None:
+            return None
+        for name, value in state["params"].items():
+            self.net.params[name][...] = value
+        return state["loop"]
+
+    def save(self, loop, when_due=False):
+        if not self.active or (when_due and self.clock() - self.last < self.every):
+            return
+        self.last = self.clock()
+        save(self.path, {"fingerprint": self.fingerprint, "loop": loop,
+                         "params": {n: v.copy() for n, v in self.net.params.items()}}, self.net)

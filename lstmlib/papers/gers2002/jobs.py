@@ -18,7 +18,8 @@ from ..._checks import check_flag
 from ...model import ARCHITECTURES, build
 from ...study.jobs import (ChapterJob, check_arch, check_job_options, check_scale, choose_names, derive_seed,
                            matched_rnn, network_from_weights)
-from ...training import SGD, OnlineLearner, Trainer
+from ...training import SGD, OnlineLearner, Trainer, checkpoints
+from ...training.trainer import format_duration
 from .protocols import DEFAULT_BUDGET, PROTOCOLS, RULES, SCALES, SPEC_CHANGES, TIMING_ARCHITECTURES, TimingProtocol
 
 #: The row on which the chapter also trains the peephole LSTM with the secondary sources' rule
@@ -185,7 +186,20 @@ def run_job(job: TimingJob, progress=None, curve_points=100) -> dict:
     curve, acc, n_acc = [], np.zeros(K), np.zeros(K, np.int64)
     curve_every = max(1, job.budget // curve_points)
     t0 = last = time.perf_counter()
-    seen, next_point = 0, curve_every
+    seen, next_point, before = 0, curve_every, 0.0
+    # under run_jobs' store: the loop's whole state every minute, so that a stopped job continues from it
+    ckpt = checkpoints.LoopCheckpoint(net, repr(job))
+    saved = ckpt.load()
+    if saved is not None:
+        (runner, rng, test_rng, solved_at, streams, steps, best, curve, acc, n_acc, seen, next_point,
+         before) = (saved[k] for k in _LOOP_STATE)
+        if progress is not None:
+            progress(f"{job.name}: resumed from a checkpoint at {seen:,} streams")
+    seen_at_start = seen
+
+    def loop_state():
+        return dict(zip(_LOOP_STATE, (runner, rng, test_rng, solved_at, streams, steps, best, curve, acc, n_acc,
+                                      seen, next_point, before + time.perf_counter() - t0)))
     while seen < job.budget:
         live = runner.active == 1
         if not live.any():
@@ -212,11 +226,14 @@ def run_job(job: TimingJob, progress=None, curve_points=100) -> dict:
             curve.append((seen, np.where(n_acc > 0, acc / np.maximum(n_acc, 1), np.nan).round(3).tolist()))
             acc[:], n_acc[:] = 0, 0
             next_point = seen + curve_every
+        ckpt.save(loop_state(), when_due=True)
         now = time.perf_counter()
         if progress is not None and now - last > 60:
             last = now
-            progress(f"{job.name}: [{now - t0:6.0f}s] {seen:,} streams; solved {(solved_at >= 0).sum()}/{K}; "
-                     f"best run of correct events {best.max()}")
+            progress(f"{job.name}: [{before + now - t0:6.0f}s] {seen:,} streams; solved "
+                     f"{(solved_at >= 0).sum()}/{K}; best run of correct events {best.max()}; at most "
+                     f"{format_duration((job.budget - seen) * (now - t0) / max(seen - seen_at_start, 1))} left")
+    ckpt.save(loop_state())  # the final state: a rerun goes straight to the final test
     final_events, rmse, _ = events_on(net, p, p.task.stream(np.random.default_rng(seeds["test"] + 1), K,
                                                              p.test_events))
     trials = []
@@ -229,7 +246,12 @@ def run_job(job: TimingJob, progress=None, curve_points=100) -> dict:
                        "curve": [[c[0], c[1][k]] for c in curve if c[1][k] == c[1][k]],  # NaN: not training
                        "weights": {n: v[k].tolist() for n, v in net.named_parameters().items()}})
     return {"job": job.name, "protocol": p.key, "arch": job.arch, "trials": trials, "n_weights": net.n_weights,
-            "budget": job.budget, "seeds": seeds, "wall_time_s": time.perf_counter() - t0}
+            "budget": job.budget, "seeds": seeds, "wall_time_s": before + time.perf_counter() - t0}
+
+
+#: The variables of :func:`run_job`'s training loop that a checkpoint keeps.
+_LOOP_STATE = ("runner", "rng", "test_rng", "solved_at", "streams", "steps", "best", "curve", "acc", "n_acc", "seen",
+               "next_point", "elapsed")
 
 
 def network_from_record(protocol, record, trial):

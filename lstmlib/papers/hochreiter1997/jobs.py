@@ -213,6 +213,7 @@ def run_job(job: Job, progress=None, curve_points=120) -> dict:
     hist = train(net, _sampler(task, job), SGD(learning_rate(p, job.arch)), sequences=job.budget, chunk=chunk,
                  gradient=p.gradient, stop=rule, tolerance=task.tolerance, seed=seeds["train"], progress=say,
                  progress_every=60.0, flat=flat)
+    before = max(0.0, hist.wall_time - (time.perf_counter() - t0))  # training time before a resume
     ev = evaluate(net, task, n=job.n_test, seed=seeds["test"], drawn_for=drawn_for(job))
     first_half = getattr(rule, "wrong_ok_at", None)
     trials = []
@@ -232,7 +233,7 @@ def run_job(job: Job, progress=None, curve_points=120) -> dict:
         })
     return {"job": job.name, "protocol": p.key, "arch": job.arch, "trials": trials,
             "n_weights": net.n_weights, "lr": learning_rate(p, job.arch), "budget": job.budget, "seeds": seeds,
-            "flat_patience": job.flat_patience, "wall_time_s": time.perf_counter() - t0,
+            "flat_patience": job.flat_patience, "wall_time_s": before + time.perf_counter() - t0,
             **({} if job.shard is None else {"shard_of": job.trials})}
 
 
