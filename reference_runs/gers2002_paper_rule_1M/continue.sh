@@ -7,8 +7,8 @@
 #   bash reference_runs/gers2002_paper_rule_1M/continue.sh progress   # write the progress file
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 NAME=gers2002_paper_rule_1M
-if [[ ${1:-run} == progress ]]; then exec bash scripts/pinned_run.sh $NAME 18e4760dd6843f248b0b90040e3600abcdfa2daf timing progress; fi
-exec bash scripts/pinned_run.sh $NAME 18e4760dd6843f248b0b90040e3600abcdfa2daf timing run -- papermill notebooks/timing.ipynb ../$NAME.out.ipynb \
+if [[ ${1:-run} == progress ]]; then exec bash scripts/pinned_run.sh $NAME c91d9f79b3736029ad6cb2646079c56ec9048df2 timing progress; fi
+exec bash scripts/pinned_run.sh $NAME c91d9f79b3736029ad6cb2646079c56ec9048df2 timing run -- papermill notebooks/timing.ipynb ../$NAME.out.ipynb \
     --log-output -p rule paper -p experiments msd_F49_I0-1,gts_F10 -p architectures forget,peephole \
     -p budget 1000000 -p paper_rule_check False -p workers 1 -p results_dir reference_runs/$NAME \
     -p figures_dir ../$NAME.figures
