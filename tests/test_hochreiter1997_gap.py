@@ -17,7 +17,8 @@ def test_each_variant_changes_only_what_it_names():
     fields = ("lr", "gradient", "output_gate_bias", "init_range", "task", "input_gate_bias", "stop", "n_blocks",
               "cells_per_block", "biased", "output", "budget")
     expect = {"paper": set(), "exact": {"gradient"}, "no_half": {"lr"}, "output_biases": {"output_gate_bias"},
-              "wide_init": {"init_range"}, "either_mark": {"task"}}
+              "wide_init": {"init_range"}, "either_mark": {"task"},
+              "combined": {"output_gate_bias", "init_range", "task"}}
     assert set(expect) == set(gap.VARIANTS)
     for name, changed in expect.items():
         p = gap.variant_protocol(name)

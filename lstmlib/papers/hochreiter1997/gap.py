@@ -8,7 +8,9 @@ reading of the paper, at one sequence length (T = 200 by default: a few minutes 
 * ``output_biases``: output-gate biases -2 and -4 (one per block, as Exp. 3 sets them) instead of
   random in [-0.1, 0.1];
 * ``wide_init``: initial weights in [-0.2, 0.2] instead of [-0.1, 0.1];
-* ``either_mark``: X1 := 0 whenever the first pair is marked, by either mark (not only the first).
+* ``either_mark``: X1 := 0 whenever the first pair is marked, by either mark (not only the first);
+* ``combined``: the three changes that were each faster on their own in the study's first run
+  (output biases, weight range, either mark), together.  Chosen after seeing that run: the text says so.
 
 The paper has no T = 200 row; the yardstick is the straight line between its T = 100 and T = 500 means
 (74,000 and 209,000: 107,750 at T = 200), labelled as an interpolation, not a published number.
@@ -43,6 +45,10 @@ VARIANTS = {
     "wide_init": ("initial weights in [-0.2, 0.2]", {"init_range": 0.2}),
     "either_mark": ("X1 := 0 whenever the first pair is marked, by either mark", {"task": {"first_pair_rule":
                                                                                           "either mark"}}),
+    # chosen after the first run of the study (commit 7b715dc), where each of these three alone was faster
+    "combined": ("the three changes that were faster alone, together (output-gate biases -2/-4, weights in "
+                 "[-0.2, 0.2], X1 := 0 for either mark)",
+                 {"output_gate_bias": (-2.0, -4.0), "init_range": 0.2, "task": {"first_pair_rule": "either mark"}}),
 }
 
 #: The paper's means (Table 7) between which the yardstick is interpolated.
