@@ -185,14 +185,14 @@ def gap_rows(doc) -> list[dict]:
 def gap_table_html(doc) -> str:
     """The study's rows as an HTML table (the chapter displays it)."""
     head = ("<tr><th>change</th><th>solved</th><th>median sequences</th><th>range</th><th>× chapter's reading</th>"
-            "<th>× yardstick</th><th>p</th><th>verdict</th></tr>")
+            "<th>× yardstick</th><th>p</th><th>verdict</th><th>most wrong of 2560 (paper: ≤ 3)</th></tr>")
     body = []
     for r in gap_rows(doc):
         rng = f"{fmt_count(r['min'])}–{fmt_count(r['max'])}" if r["min"] is not None else "–"
         p = "" if not np.isfinite(r["p"]) else f"{r['p']:.2g}"
         body.append(f"<tr><td>{r['what']}</td><td>{r['solved']}/{r['trials']}</td><td>{fmt_count(r['median'])}</td>"
                     f"<td>{rng}</td><td>{r['vs_paper_variant']:.2f}</td><td>{r['vs_yardstick']:.2f}</td><td>{p}</td>"
-                    f"<td>{r['verdict']}</td></tr>")
+                    f"<td>{r['verdict']}</td><td>{r['wrong_max']}</td></tr>")
     return "<table>" + head + "".join(body) + "</table>"
 
 
