@@ -247,3 +247,14 @@ def test_a_partial_run_is_shown_as_such_and_never_read_as_results(tmp_path):
     page = scorecard.partial_html([doc])
     assert "run1" in page and "partial" in page and "bash continue.sh" in page and page.count("<tr>") == 4
     assert "No reference run" in scorecard.partial_html([])
+
+
+def test_a_store_with_training_checkpoints_works_on_a_local_dask_cluster(tmp_path):
+    pytest.importorskip("distributed")
+    store = JobStore(tmp_path / "s")
+    lines = []
+    on_dask = run_jobs(training_jobs(), workers=1, progress=lines.append, scheduler="local", store=store,
+                       checkpoint_every=0)
+    assert _without_times(on_dask) == _without_times(run_jobs(training_jobs(), workers=1, progress=None))
+    assert len(store) == 1 and not list(store.folder.glob("*.checkpoints"))  # written by the worker, then dropped
+    assert progress(store.folder)[0]["state"] == "done"
