@@ -117,13 +117,18 @@ if __name__ == "__main__":
 """
 
 
+def _start_driver(source, folder, tmp_path):
+    """Run ``source`` (a driver script, given the store folder) in a process group of its own, to be killed."""
+    script = tmp_path / "driver.py"
+    script.write_text(source)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)])}
+    return subprocess.Popen([sys.executable, str(script), str(folder)], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
 def test_a_run_killed_midway_resumes_to_the_same_records(tmp_path):
     folder = tmp_path / "s"
-    script = tmp_path / "driver.py"
-    script.write_text(DRIVER)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)])}
-    proc = subprocess.Popen([sys.executable, str(script), str(folder)], env=env, cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = _start_driver(DRIVER, folder, tmp_path)
     try:
         deadline = time.time() + 120
         while time.time() < deadline and len(list(folder.glob("*.pkl"))) < 2:
@@ -202,11 +207,7 @@ def training_jobs():
 
 def test_a_run_killed_inside_a_training_job_resumes_from_its_checkpoint_to_the_same_record(tmp_path):
     folder = tmp_path / "s"
-    script = tmp_path / "driver.py"
-    script.write_text(TRAINING_DRIVER)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)])}
-    proc = subprocess.Popen([sys.executable, str(script), str(folder)], env=env, cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = _start_driver(TRAINING_DRIVER, folder, tmp_path)
     try:
         deadline = time.time() + 120
         ckpt = None

@@ -109,6 +109,17 @@ def read_partials(reference_dir) -> list[dict]:
     return out
 
 
+def read_named_results(folder, chapter):
+    """The results document of ``chapter`` in ``folder`` (resolved against the project root), or None if
+    ``folder`` is None, is not a folder or holds none (a script's file that a chapter reads)."""
+    if folder is None:
+        return None
+    path = resolve_path(folder)
+    if not path.is_dir():
+        return None
+    return next((d for d in read_results(path) if d.get("chapter") == chapter), None)
+
+
 def read_results(results_dir) -> list[dict]:
     """Every results file in ``results_dir``, sorted by chapter name."""
     files = sorted(f for f in Path(results_dir).glob("*.json") if not f.name.endswith(PARTIAL_SUFFIX))

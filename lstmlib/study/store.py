@@ -20,8 +20,9 @@ import json
 import os
 import pickle
 import shutil
-import tempfile
 from pathlib import Path
+
+from ..training.checkpoints import write_atomically
 
 __all__ = ["JobStore", "code_version", "job_key", "progress"]
 
@@ -84,8 +85,8 @@ class JobStore:
 
     def put(self, job, record):
         """Store ``record`` for ``job`` atomically (a temporary file renamed into place)."""
-        _write_atomically(self.path(job), pickle.dumps({"job_repr": repr(job), "version": self.version,
-                                                        "record": record}), self.folder)
+        write_atomically(self.path(job), pickle.dumps({"job_repr": repr(job), "version": self.version,
+                                                       "record": record}))
         shutil.rmtree(self.checkpoint_folder(job), ignore_errors=True)  # the job is whole: its checkpoints go
 
     def write_plan(self, jobs):
@@ -93,27 +94,14 @@ class JobStore:
         :func:`progress` can tell what is done, running and waiting without the jobs themselves."""
         plan = [{"job": j.name, "key": job_key(j, self.version), "trials": getattr(j, "trials", None),
                  "budget": getattr(j, "budget", None), "unit": getattr(j, "unit", "sequences")} for j in jobs]
-        _write_atomically(self.folder / "plan.json", json.dumps({"version": self.version, "jobs": plan},
-                                                                 indent=1).encode(), self.folder)
+        write_atomically(self.folder / "plan.json", json.dumps({"version": self.version, "jobs": plan},
+                                                                indent=1).encode())
 
     def __len__(self):
         return sum(1 for _ in self.folder.glob("*.pkl"))
 
     def __repr__(self):
         return f"JobStore({str(self.folder)!r}, version={self.version!r})"
-
-
-def _write_atomically(path, data: bytes, folder):
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")  # never "*.pkl"
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def progress(folder) -> list[dict]:

@@ -100,8 +100,13 @@ def picklable(objects, net) -> bool:
 
 def save(path, state, net):
     """Write ``state`` (a dict) to ``path`` atomically; references to ``net`` are kept as references."""
+    write_atomically(path, _dumps(state, net))
+
+
+def write_atomically(path, data: bytes):
+    """Write ``data`` to ``path`` through a temporary file in the same folder (``.tmp-*.part``) renamed
+    into place: a kill at any moment leaves the old file or the new one, never half of one."""
     path = Path(path)
-    data = _dumps(state, net)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:

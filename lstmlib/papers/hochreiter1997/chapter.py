@@ -15,7 +15,7 @@ import numpy as np
 
 from ...study.figures import ARCH_LABELS, fmt_count, fmt_tag, html_table, label
 from ...study.jobs import derive_seed
-from ...study.results import read_results, resolve_path
+from ...study.results import read_named_results
 from ...tasks.baselines import recall_constant
 from .jobs import ABLATION_SUFFIX, Job, network_for, network_from_record
 from .protocols import PROTOCOLS
@@ -417,12 +417,7 @@ FLAT_CHECK = "noisy_recall_flat_check"
 def read_flat_check(folder):
     """The results document of ``scripts/flat_check.py`` in ``folder`` (resolved against the project root),
     or None if ``folder`` is None or holds none."""
-    if folder is None:
-        return None
-    path = resolve_path(folder)
-    if not path.is_dir():
-        return None
-    return next((d for d in read_results(path) if d.get("chapter") == FLAT_CHECK), None)
+    return read_named_results(folder, FLAT_CHECK)
 
 
 def flat_check_text(check, summaries, where) -> str:

@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from ...study.jobs import check_job_options, choose_names
-from ...study.results import read_results, resolve_path
+from ...study.results import read_named_results
 from ...study.figures import fmt_count
 from .jobs import Job
 from .protocols import PROTOCOLS, with_T
@@ -112,12 +112,7 @@ def variant_of(key) -> str:
 def read_gap_study(folder):
     """The results document of ``scripts/adding_gap.py`` in ``folder`` (resolved against the project root),
     or None."""
-    if folder is None:
-        return None
-    path = resolve_path(folder)
-    if not path.is_dir():
-        return None
-    return next((d for d in read_results(path) if d.get("chapter") == GAP_STUDY), None)
+    return read_named_results(folder, GAP_STUDY)
 
 
 def rank_sum_p(a, b) -> float:
