@@ -79,3 +79,15 @@ def test_rows_and_verdicts():
     assert "107,750" in text and "abc123def456" in text
     assert "<table>" in gap.gap_table_html(doc) and gap.gap_table_html(doc).count("<tr>") == 6
     assert "not found" in gap.gap_text(None, "`x`")
+
+
+def test_a_run_without_the_baseline_is_reported_against_the_papers_own_mean():
+    doc = _doc({"combined": [150_000 + 1000 * k for k in range(10)]})
+    doc["parameters"] = {"T": 500, "partial": True}
+    (row,) = gap.gap_rows(doc)
+    assert row["verdict"] == "closes the gap" and row["vs_paper_variant"] is None  # 154,500 <= 1.25 x 209,000
+    doc["records"][0]["trials"][0]["status"] = "budget"
+    assert gap.gap_rows(doc)[0]["verdict"] == "not compared (no baseline in this run)"
+    text = gap.gap_text(doc, "`x`")
+    assert "ran only combined" in text and "209,000, the paper's mean at T = 500 (Table 7)" in text
+    assert "9 of 10 trials solved" in text and "<td>–</td>" in gap.gap_table_html(doc)

@@ -61,6 +61,13 @@ def yardstick(T) -> float:
     return m0 + (m1 - m0) * (T - t0) / (t1 - t0)
 
 
+def yardstick_text(T) -> str:
+    """What the yardstick at ``T`` is, in words."""
+    if T in PAPER_MEANS:
+        return f"{fmt_count(PAPER_MEANS[T])}, the paper's mean at T = {T} (Table 7)"
+    return f"{fmt_count(yardstick(T))}, interpolated between the paper's T = 100 and T = 500 means"
+
+
 def variant_protocol(name, T=200):
     """Exp. 4 at length ``T`` (:func:`~.protocols.with_T`) with variant ``name``'s changes, keyed
     ``4_T<T>_<name>``."""
@@ -165,6 +172,8 @@ def gap_rows(doc) -> list[dict]:
             verdict = "closes the gap"
         elif name == "paper":
             verdict = "baseline"
+        elif base is None:
+            verdict = "not compared (no baseline in this run)"
         elif p < 0.05:
             verdict = "faster" if med < float(np.median(counts(base))) else "slower"
         else:
@@ -185,8 +194,9 @@ def gap_table_html(doc) -> str:
     for r in gap_rows(doc):
         rng = f"{fmt_count(r['min'])}–{fmt_count(r['max'])}" if r["min"] is not None else "–"
         p = "" if not np.isfinite(r["p"]) else f"{r['p']:.2g}"
+        vs = "–" if r["vs_paper_variant"] is None else f"{r['vs_paper_variant']:.2f}"
         body.append(f"<tr><td>{r['what']}</td><td>{r['solved']}/{r['trials']}</td><td>{fmt_count(r['median'])}</td>"
-                    f"<td>{rng}</td><td>{r['vs_paper_variant']:.2f}</td><td>{r['vs_yardstick']:.2f}</td><td>{p}</td>"
+                    f"<td>{rng}</td><td>{vs}</td><td>{r['vs_yardstick']:.2f}</td><td>{p}</td>"
                     f"<td>{r['verdict']}</td><td>{r['wrong_max']}</td></tr>")
     return "<table>" + head + "".join(body) + "</table>"
 
@@ -202,12 +212,16 @@ def gap_text(doc, where) -> str:
     text = (f"The adding-gap study ({where}: `python scripts/adding_gap.py`, T = {T}, {trials} trials per change,"
             f" seed {doc['seed']}, commit {prov['commit'][:12]}, {prov['date'][:10]}) ")
     if doc["parameters"].get("partial"):
-        text += "is partial (some changes not yet run) and "
+        text += f"ran only {', '.join(r['variant'] for r in rows)} and "
     if base is not None:
         text += (f"solved {base['solved']} of {base['trials']} trials under the chapter's reading, with a median of "
                  f"{fmt_count(base['median'])} sequences (unsolved trials counted at the budget), "
-                 f"{base['vs_yardstick']:.2f} times the yardstick ({fmt_count(yardstick(T))}, interpolated between "
-                 "the paper's T = 100 and T = 500 means). ")
+                 f"{base['vs_yardstick']:.2f} times the yardstick ({yardstick_text(T)}). ")
+    else:
+        text += (f"has no run of the chapter's reading to compare with; the yardstick is {yardstick_text(T)}. "
+                 + " ".join(f"{r['what'][0].upper() + r['what'][1:]}: {r['solved']} of {r['trials']} trials solved, "
+                            f"median {fmt_count(r['median'])} sequences, {r['vs_yardstick']:.2f} times the yardstick."
+                            for r in rows) + " ")
     closing = [r for r in rows if r["verdict"] == "closes the gap"]
     faster = [r for r in rows if r["verdict"] == "faster"]
     if closing:
