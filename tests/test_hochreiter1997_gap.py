@@ -75,7 +75,8 @@ def test_rows_and_verdicts():
     assert rows["output_biases"]["verdict"] == "slower" and rows["output_biases"]["solved"] == 0
     assert rows["output_biases"]["median"] == 600_000  # unsolved trials count at the budget
     text = gap.gap_text(doc, "`here`")
-    assert "solved 10 of 10 trials under the chapter's reading" in text and "What closes the gap: the exact" in text
+    assert "compares each change with the chapter's reading, which solved 10 of 10 trials" in text
+    assert "What closes the gap: the exact" in text
     assert "107,750" in text and "abc123def456" in text
     assert "<table>" in gap.gap_table_html(doc) and gap.gap_table_html(doc).count("<tr>") == 6
     assert "not found" in gap.gap_text(None, "`x`")
@@ -89,5 +90,23 @@ def test_a_run_without_the_baseline_is_reported_against_the_papers_own_mean():
     doc["records"][0]["trials"][0]["status"] = "budget"
     assert gap.gap_rows(doc)[0]["verdict"] == "not compared (no baseline in this run)"
     text = gap.gap_text(doc, "`x`")
-    assert "ran only combined" in text and "209,000, the paper's mean at T = 500 (Table 7)" in text
+    assert "ran only combined" in text and "209,000: the paper's mean at T = 500, Table 7" in text
     assert "9 of 10 trials solved" in text and "<td>–</td>" in gap.gap_table_html(doc)
+
+
+def test_the_baseline_may_come_from_the_chapters_own_reference_run():
+    doc = _doc({"combined": [500_000 + 1000 * k for k in range(10)]})
+    doc["parameters"] = {"T": 500, "partial": True}
+    other = {"records": [{"protocol": "4_T500", "arch": "vanilla", "job": "4_T500/vanilla", "budget": 2_000_000,
+                          "trials": [{"status": "solved", "sequences": 1_000_000 + 1000 * k, "test_wrong": 0}
+                                     for k in range(10)]}]}
+    base = gap.baseline_record(other, 500)
+    rows = {r["variant"]: r for r in gap.gap_rows(doc, base)}
+    assert rows["paper"]["median"] == 1_004_500 and rows["combined"]["verdict"] == "faster"
+    assert rows["combined"]["vs_paper_variant"] == pytest.approx(504_500 / 1_004_500)
+    text = gap.gap_text(doc, "`x`", base, "`ref`")
+    assert "ran only combined" in text and "(the same weights and sequences, in `ref`)" in text
+    assert "None of them closes the gap (the closest: the three changes" in text and "2.41 times" in text
+    assert gap.baseline_record(other, 200) is None and gap.baseline_record(None, 500) is None
+    with pytest.raises(ValueError, match="baseline must be"):
+        gap.gap_rows(doc, {**base, "protocol": "4_T200"})

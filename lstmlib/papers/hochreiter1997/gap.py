@@ -64,8 +64,8 @@ def yardstick(T) -> float:
 def yardstick_text(T) -> str:
     """What the yardstick at ``T`` is, in words."""
     if T in PAPER_MEANS:
-        return f"{fmt_count(PAPER_MEANS[T])}, the paper's mean at T = {T} (Table 7)"
-    return f"{fmt_count(yardstick(T))}, interpolated between the paper's T = 100 and T = 500 means"
+        return f"{fmt_count(PAPER_MEANS[T])}: the paper's mean at T = {T}, Table 7"
+    return f"{fmt_count(yardstick(T))}: interpolated between the paper's T = 100 and T = 500 means"
 
 
 def variant_protocol(name, T=200):
@@ -150,17 +150,31 @@ def rank_sum_p(a, b) -> float:
     return math.erfc(abs(z) / math.sqrt(2))
 
 
-def gap_rows(doc) -> list[dict]:
+def baseline_record(doc, T):
+    """The record of the chapter's own run of Exp. 4 at length ``T`` by the 1997 LSTM in a noisy-recall
+    results document (a reference run), or None: the ``paper`` row of a gap study run without it (the
+    same initial weights and sequences, since the seeds derive from the row ``4_T<T>``)."""
+    if doc is None:
+        return None
+    return next((r for r in doc["records"] if r["protocol"] == f"4_T{T}" and r["arch"] == "vanilla"), None)
+
+
+def gap_rows(doc, baseline=None) -> list[dict]:
     """Per variant: solved trials, median and range of sequences to solution, ratio of medians to the
     ``paper`` variant and to the yardstick, the rank-sum p-value against ``paper`` (unsolved trials at their
     budget) and a verdict: "closes the gap" (median within 1.25 times the yardstick), "faster" / "slower"
-    (p < 0.05 against ``paper``) or "no measurable change"."""
+    (p < 0.05 against ``paper``) or "no measurable change".  ``baseline``: the ``paper`` row's record from
+    another run (:func:`baseline_record`) when ``doc`` has none."""
     T = doc["parameters"]["T"]
     target = yardstick(T)
 
     def counts(record):
         return [t["sequences"] if t["status"] == "solved" else record["budget"] for t in record["trials"]]
     by = {variant_of(r["protocol"]): r for r in doc["records"]}
+    if "paper" not in by and baseline is not None:
+        if baseline["protocol"] != f"4_T{T}" or baseline["arch"] != "vanilla":
+            raise ValueError(f"the baseline must be the 1997 LSTM's 4_T{T} record, got {baseline['job']!r}")
+        by = {"paper": baseline, **by}
     base = by.get("paper")
     rows = []
     for name in [v for v in VARIANTS if v in by]:
@@ -186,12 +200,12 @@ def gap_rows(doc) -> list[dict]:
     return rows
 
 
-def gap_table_html(doc) -> str:
+def gap_table_html(doc, baseline=None) -> str:
     """The study's rows as an HTML table (the chapter displays it)."""
     head = ("<tr><th>change</th><th>solved</th><th>median sequences</th><th>range</th><th>× chapter's reading</th>"
             "<th>× yardstick</th><th>p</th><th>verdict</th><th>most wrong of 2560 (paper: ≤ 3)</th></tr>")
     body = []
-    for r in gap_rows(doc):
+    for r in gap_rows(doc, baseline):
         rng = f"{fmt_count(r['min'])}–{fmt_count(r['max'])}" if r["min"] is not None else "–"
         p = "" if not np.isfinite(r["p"]) else f"{r['p']:.2g}"
         vs = "–" if r["vs_paper_variant"] is None else f"{r['vs_paper_variant']:.2f}"
@@ -201,20 +215,24 @@ def gap_table_html(doc) -> str:
     return "<table>" + head + "".join(body) + "</table>"
 
 
-def gap_text(doc, where) -> str:
-    """What the study found, in a few sentences (``where``: its folder, as the text names it)."""
+def gap_text(doc, where, baseline=None, baseline_where=None) -> str:
+    """What the study found, in a few sentences (``where``: its folder, as the text names it; ``baseline``,
+    ``baseline_where``: the ``paper`` row from another run, and where it is)."""
     if doc is None:
         return (f"(The adding-gap study was not found in {where}: run `python scripts/adding_gap.py` to write it.)")
     T, prov = doc["parameters"]["T"], doc["provenance"]
-    rows = gap_rows(doc)
+    rows = gap_rows(doc, baseline)
     base = next((r for r in rows if r["variant"] == "paper"), None)
-    trials = base["trials"] if base else "?"
+    trials = rows[0]["trials"] if rows else "?"
     text = (f"The adding-gap study ({where}: `python scripts/adding_gap.py`, T = {T}, {trials} trials per change,"
             f" seed {doc['seed']}, commit {prov['commit'][:12]}, {prov['date'][:10]}) ")
+    own = [r for r in rows if r["variant"] != "paper" or "paper" in {variant_of(x["protocol"]) for x in doc["records"]}]
     if doc["parameters"].get("partial"):
-        text += f"ran only {', '.join(r['variant'] for r in rows)} and "
+        text += f"ran only {', '.join(r['variant'] for r in own)} and "
     if base is not None:
-        text += (f"solved {base['solved']} of {base['trials']} trials under the chapter's reading, with a median of "
+        source = "" if base in own else f" (the same weights and sequences, in {baseline_where or 'another run'})"
+        text += (f"compares each change with the chapter's reading{source}, which solved {base['solved']} of "
+                 f"{base['trials']} trials with a median of "
                  f"{fmt_count(base['median'])} sequences (unsolved trials counted at the budget), "
                  f"{base['vs_yardstick']:.2f} times the yardstick ({yardstick_text(T)}). ")
     else:
@@ -227,7 +245,8 @@ def gap_text(doc, where) -> str:
     if closing:
         text += "What closes the gap: " + "; ".join(f"{r['what']} ({fmt_count(r['median'])})" for r in closing) + ". "
     else:
-        text += "No single change closes the gap. "
+        text += ("None of them closes the gap" + (f" (the closest: {min(own, key=lambda r: r['median'])['what']}, "
+                 f"{min(r['vs_yardstick'] for r in own):.2f} times the yardstick)" if own else "") + ". ")
     if faster:
         text += ("Faster than the chapter's reading (rank-sum p < 0.05): "
                  + "; ".join(f"{r['what']} ({r['vs_paper_variant']:.2f}×)" for r in faster) + ". ")
