@@ -107,6 +107,16 @@ def test_a_rerun_reads_finished_jobs_instead_of_running_them(tmp_path):
     assert len(log.read_text().splitlines()) == 6  # only the new job ran
 
 
+def test_the_resuming_line_shows_no_machine_path_for_a_store_in_the_project(tmp_path, monkeypatch):
+    from lstmlib.study import results
+    monkeypatch.setattr(results, "project_root", lambda start=None: tmp_path)  # as if the project lived here
+    store = job_store(tmp_path / "_build" / "results", "toy")
+    run_jobs(slow_jobs(2), workers=1, progress=None, store=store)
+    lines = []
+    run_jobs(slow_jobs(2), workers=1, progress=lines.append, store=store)
+    assert lines == ["resuming: 2 of 2 jobs already done, read from _build/results/toy.jobs"]  # as the book shows it
+
+
 DRIVER = """
 import sys
 from lstmlib.study.jobs import run_jobs

@@ -293,7 +293,8 @@ def run_jobs(jobs, workers=2, progress=print, *, scheduler=None, store=None, che
             results[i] = store.get(job)
         done = sum(r is not None for r in results)
         if done:
-            display.line(f"resuming: {done} of {len(jobs)} jobs already done, read from {store.folder}")
+            from .results import shown_path  # relative to the project: no machine's folders in the book
+            display.line(f"resuming: {done} of {len(jobs)} jobs already done, read from {shown_path(store.folder)}")
     todo = sorted((i for i in range(len(jobs)) if results[i] is None), key=lambda i: -jobs[i].cost())
     from ..training.checkpoints import EVERY_S
     every = EVERY_S if checkpoint_every is None else float(checkpoint_every)
