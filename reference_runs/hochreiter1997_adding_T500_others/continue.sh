@@ -6,8 +6,8 @@
 #   bash reference_runs/hochreiter1997_adding_T500_others/continue.sh progress   # write the progress file
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 NAME=hochreiter1997_adding_T500_others
-if [[ ${1:-run} == progress ]]; then exec bash scripts/pinned_run.sh $NAME 22b0046174a7dd68dd1e2df3cdab065a5a9ce330 noisy_recall progress; fi
-exec bash scripts/pinned_run.sh $NAME 22b0046174a7dd68dd1e2df3cdab065a5a9ce330 noisy_recall run -- papermill notebooks/noisy_recall.ipynb \
+if [[ ${1:-run} == progress ]]; then exec bash scripts/pinned_run.sh $NAME 552958492d7a54489b670d8b550823e4e7090aa2 noisy_recall progress; fi
+exec bash scripts/pinned_run.sh $NAME 552958492d7a54489b670d8b550823e4e7090aa2 noisy_recall run -- papermill notebooks/noisy_recall.ipynb \
     ../$NAME.out.ipynb --log-output -p scale paper -p experiments 4_T500 -p architectures rnn,forget,peephole \
     -p output_ablation False -p lag_diagnostic False -p workers 1 -p results_dir reference_runs/$NAME \
     -p figures_dir ../$NAME.figures
