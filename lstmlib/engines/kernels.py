@@ -97,7 +97,7 @@ TANH, LOGISTIC, LOGISTIC2, LOGISTIC1, IDENTITY = 0, 1, 2, 3, 4  # tanh, σ, 4σ 
 #: forget modes (cfg[FORGET]): f = 1, a learned gate, f = 1 - i, f = 0
 FORGET_NONE, FORGET_GATE, FORGET_COUPLED, FORGET_ZERO = 0, 1, 2, 3
 #: output activations (cfg[OUT_KIND])
-OUT_LINEAR, OUT_LOGISTIC, OUT_SOFTMAX = 0, 1, 2
+OUT_LINEAR, OUT_LOGISTIC, OUT_SOFTMAX, OUT_LOGISTIC2 = 0, 1, 2, 3  # OUT_LOGISTIC2: 4σ - 2
 #: losses (cfg[LOSS_KIND]): ½‖y - target‖², cross-entropy
 LOSS_MSE, LOSS_CE = 0, 1
 #: optimisers (the ``kind`` of :func:`update`; OPT_NONE: no update)
@@ -106,7 +106,7 @@ OPT_NONE, OPT_SGD, OPT_MOMENTUM, OPT_ADAM = 0, 1, 2, 3
 SQUASH_CODES = {"tanh": TANH, "logistic": LOGISTIC, "logistic2": LOGISTIC2, "logistic1": LOGISTIC1,
                 "identity": IDENTITY}
 FORGET_CODES = {"none": FORGET_NONE, "gate": FORGET_GATE, "coupled": FORGET_COUPLED, "zero": FORGET_ZERO}
-OUTPUT_CODES = {"linear": OUT_LINEAR, "logistic": OUT_LOGISTIC, "softmax": OUT_SOFTMAX}
+OUTPUT_CODES = {"linear": OUT_LINEAR, "logistic": OUT_LOGISTIC, "logistic2": OUT_LOGISTIC2, "softmax": OUT_SOFTMAX}
 LOSS_CODES = {"mse": LOSS_MSE, "ce": LOSS_CE}
 OPT_CODES = {"none": OPT_NONE, "sgd": OPT_SGD, "momentum": OPT_MOMENTUM, "adam": OPT_ADAM}
 
@@ -400,6 +400,9 @@ def forward_step(cfg, t, slots, x, weights, fwd, F):
     if cfg[OUT_KIND] == OUT_LOGISTIC:
         for k in range(O):
             squash_row(LOGISTIC, YOUT, t, k, YOUT, t, k, L, F)
+    elif cfg[OUT_KIND] == OUT_LOGISTIC2:
+        for k in range(O):
+            squash_row(LOGISTIC2, YOUT, t, k, YOUT, t, k, L, F)
     elif cfg[OUT_KIND] == OUT_SOFTMAX:
         for l in range(L):
             m = YOUT[t, 0, l]
@@ -433,7 +436,11 @@ def loss_step(cfg, t, y, w, YOUT, DOUT, lane_loss, lane_err):
             lane_err[l] = max(lane_err[l], abs(diff))
             if lk == LOSS_MSE:  # 1/2 (p - target)^2
                 lane_loss[l] += 0.5 * wl * diff * diff
-                dnet = diff * (p * (1.0 - p) if ok == OUT_LOGISTIC else 1.0)
+                dnet = diff
+                if ok == OUT_LOGISTIC:
+                    dnet = diff * p * (1.0 - p)
+                elif ok == OUT_LOGISTIC2:  # 4σ - 2: derivative (2 + p)(2 - p) / 4
+                    dnet = diff * (2.0 + p) * (2.0 - p) * 0.25
                 if ok == OUT_SOFTMAX:
                     dnet = 0.0  # softmax + mse: filled below
             else:  # cross-entropy: softmax -> categorical, logistic -> binary

@@ -49,7 +49,7 @@ def _softmax(a):
     return e / e.sum(-1, keepdims=True)
 
 
-_OUT = {"linear": lambda a: a, "logistic": sigmoid, "softmax": _softmax}
+_OUT = {"linear": lambda a: a, "logistic": sigmoid, "logistic2": lambda a: 4.0 * sigmoid(a) - 2.0, "softmax": _softmax}
 
 
 def _step(layout, spec, output, loss, W, P, Wout, h, x_t, target_t):

@@ -80,7 +80,8 @@ def _run(net, x):
         ss.append(s if layout.spec.has_memory else y)
     a = torch.stack(outs, 2)
     assert net.output in OUTPUT_ACTIVATIONS
-    out = a if net.output == "linear" else (torch.sigmoid(a) if net.output == "logistic" else torch.softmax(a, -1))
+    out = {"linear": lambda: a, "logistic": lambda: torch.sigmoid(a), "logistic2": lambda: 4.0 * torch.sigmoid(a) - 2.0,
+           "softmax": lambda: torch.softmax(a, -1)}[net.output]()
     return xt, out, torch.stack(ys, 2), torch.stack(ss, 2)
 
 

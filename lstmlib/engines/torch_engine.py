@@ -102,7 +102,7 @@ def run(layout, params, output_activation, x, lengths, target, weights, loss, gr
     check_choice("loss", loss, LOSSES)
     if gradient is not None:
         check_choice("gradient", gradient, GRADIENTS)
-    if loss == "ce" and output_activation == "linear":
+    if loss == "ce" and output_activation not in ("logistic", "softmax"):
         raise ValueError("loss 'ce' needs a 'logistic' or 'softmax' output activation")
     dtype = torch.as_tensor(np.asarray(params["hidden"])).dtype  # compute in the params' dtype
     dev = torch.device(device)
@@ -166,6 +166,8 @@ def forward_loss(layout, leaves, mask_t, output_activation, x, lengths, target, 
         out = a
     elif output_activation == "logistic":
         out = torch.sigmoid(a)
+    elif output_activation == "logistic2":
+        out = 4.0 * torch.sigmoid(a) - 2.0
     else:
         out = torch.softmax(a, -1)
     if loss == "mse":

@@ -28,7 +28,8 @@ def softmax(a):
 
 
 #: The output activation f_out by name (the names of :data:`lstmlib.model.layout.OUTPUT_ACTIVATIONS`).
-OUTPUT_FUNCTIONS = {"linear": lambda a: a, "logistic": sigmoid, "softmax": softmax}
+OUTPUT_FUNCTIONS = {"linear": lambda a: a, "logistic": sigmoid, "logistic2": SQUASHES["logistic2"].fn,
+                    "softmax": softmax}
 
 
 def gate(w, p, u, cells, s_seen):
@@ -102,6 +103,8 @@ def output_error(out, target, w_t, output_activation, loss):
         return w_t * diff
     if output_activation == "logistic":
         return w_t * diff * out * (1.0 - out)
+    if output_activation == "logistic2":  # f_out = 4σ - 2: f_out' = (2 + out)(2 - out) / 4
+        return w_t * diff * (2.0 + out) * (2.0 - out) * 0.25
     if output_activation == "softmax":
         return w_t * out * (diff - diff @ out)
     return w_t * diff

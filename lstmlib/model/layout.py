@@ -21,7 +21,7 @@ import numpy as np
 from .._checks import check_count
 from .spec import ArchSpec
 
-OUTPUT_ACTIVATIONS = ("linear", "logistic", "softmax")
+OUTPUT_ACTIVATIONS = ("linear", "logistic", "logistic2", "softmax")
 OUTPUT_SOURCES = ("cells", "cells+inputs")
 BIASABLE = ("cells", "gates", "outputs")
 GATE_ROWS = ("input_gate", "forget_gate", "output_gate")

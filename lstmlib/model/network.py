@@ -54,8 +54,8 @@ def build(arch, n_inputs, n_outputs, n_blocks=1, cells_per_block=1, *, trials=1,
 def _check_loss(loss, output):
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; valid: {list(LOSSES)}")
-    if loss == "ce" and output == "linear":
-        raise ValueError("loss 'ce' needs a logistic or softmax output, not a linear one")
+    if loss == "ce" and output not in ("logistic", "softmax"):
+        raise ValueError(f"loss 'ce' needs a logistic or softmax output, not {output!r}")
 
 
 class Network:

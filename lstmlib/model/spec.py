@@ -21,7 +21,7 @@ and the forward pass is
     out(t)  = f_out(W_out · [1, y(t), x(t)?])                      output layer
 
 σ is the logistic function; g (``cell_input``) and h (``cell_output``) are squashing functions
-from :data:`SQUASHES`; f_out is the output activation (linear, logistic or softmax).  The output
+from :data:`SQUASHES`; f_out is the output activation (linear, logistic σ, 4σ - 2 or softmax).  The output
 layer reads the *current* y(t) (H&S 1997 §5), and x(t) only with ``output_from="cells+inputs"``.
 W_z[c], W_i[b], W_f[b], W_o[b] are rows of the packed ``hidden`` array, p_i, p_f, p_o the rows of
 ``peephole`` and W_out is ``output`` (:mod:`lstmlib.model.layout`).
