@@ -152,3 +152,84 @@ def test_bad_inputs_are_rejected():
         generalisation(net, lang, 10, start=11)
     with pytest.raises(ValueError, match="same shape"):
         accepted(np.zeros((1, 3, 3)), np.zeros((1, 3, 2)), np.array([3]))
+
+
+# --- the thesis' conventions (Pérez-Ortiz 2002, ch. 7, p. 99-101) ----------------------------------------------
+
+THESIS = CountingLanguage("abc", min_n=0, coding="bipolar", marker="$")
+
+
+def test_thesis_worked_example_n3():
+    """p. 99: input ``$ a a a b b b c c c``, desired ``a/$ a/b a/b a/b b b c c c $``; ±1 coding (p. 101)."""
+    x, target, lengths = THESIS.encode(np.array([3]))
+    assert THESIS.string(3) == "$aaabbbccc$" and THESIS.inputs == ("$", "a", "b", "c")
+    assert THESIS.outputs == ("a", "b", "c", "$") and lengths[0] == 10
+    read = "".join(THESIS.inputs[j] for j in x[0].argmax(axis=1))
+    assert read == "$aaabbbccc"
+    assert set(np.unique(x[0])) == set(np.unique(target[0])) == {-1.0, 1.0}
+    np.testing.assert_array_equal((x[0] == 1).sum(axis=1), 1)  # one unit on, the rest -1
+    desired = "a/$ a/b a/b a/b b b c c c $".split()
+    got = ["/".join(o for o, v in zip(THESIS.outputs, row) if v == 1) for row in target[0]]
+    assert [set(d.split("/")) for d in desired] == [set(g.split("/")) for g in got]
+
+
+def test_bipolar_coding_is_the_binary_one_with_minus_one_for_off_and_padding_zero():
+    binary = CountingLanguage("abc", min_n=0, marker="$")
+    ns = np.array([1, 4, 2])
+    xb, tb, lb = binary.encode(ns)
+    xp, tp, lp = THESIS.encode(ns)
+    valid = (np.arange(xb.shape[1]) < lb[:, None])[..., None]
+    np.testing.assert_array_equal(lb, lp)
+    np.testing.assert_array_equal(xp, np.where(valid, 2 * xb - 1, 0))
+    np.testing.assert_array_equal(tp, np.where(valid, 2 * tb - 1, 0))
+    assert (THESIS.off, THESIS.threshold) == (-1.0, 0.0) and (binary.off, binary.threshold) == (0.0, 0.5)
+
+
+def test_bipolar_acceptance_is_judged_at_zero():
+    """A string is accepted iff every output of every step is on the correct side of 0 (p. 99, 101)."""
+    _, target, lengths = THESIS.encode(np.array([2]))
+    y = 0.3 * target  # right side everywhere, small margin
+    assert accepted(y, target, lengths, THESIS.threshold)[0]
+    assert not accepted(y, target, lengths)[0]  # judged at 0.5 it would fail: the threshold matters
+    for t, o in itertools.product(range(lengths[0]), range(THESIS.n_outputs)):
+        wrong = y.copy()
+        wrong[0, t, o] = -wrong[0, t, o]
+        assert not accepted(wrong, target, lengths, THESIS.threshold)[0], (t, o)
+    on_boundary = y.copy()
+    on_boundary[0, 0, 0] = 0.0
+    assert not accepted(on_boundary, target, lengths, THESIS.threshold)[0]
+    with pytest.raises(ValueError, match="threshold"):
+        accepted(y, target, lengths, threshold=float("nan"))
+
+
+def test_bad_coding_or_marker():
+    with pytest.raises(ValueError, match="coding"):
+        CountingLanguage("ab", coding="ternary")
+    with pytest.raises(ValueError, match="marker"):
+        CountingLanguage("ab", marker="$$")
+    with pytest.raises(ValueError, match="letters"):
+        CountingLanguage("a$", marker="$")
+
+
+def _bipolar_twin(net, lang):
+    """The same counter for ±1 inputs and a 4σ - 2 output judged at 0: x01 = (x + 1) / 2, so each unit's input
+    weights halve and their half-sum joins its bias; 4σ(a) - 2 > 0 iff σ(a) > 0.5."""
+    twin = lstmlib.build("vanilla", lang.n_inputs, lang.n_outputs, 1, 1, trials=net.trials, output="logistic2",
+                         output_from="cells+inputs", cell_input="identity", cell_output="identity",
+                         gate_recurrence="none", init_range=0.0)
+    for unit in ("cell", "input_gate", "output_gate", "output"):
+        w = np.array(net[f"{unit}.x"])
+        twin[f"{unit}.x"] = w / 2
+        twin[f"{unit}.bias"] = np.array(net[f"{unit}.bias"]) + w.sum(axis=-1, keepdims=True) / 2
+    twin["output.cells"] = np.array(net["output.cells"])
+    return twin
+
+
+def test_bipolar_scan_and_training_set_judge_at_zero():
+    binary, bipolar = LANGUAGES["anbn"], CountingLanguage("ab", coding="bipolar", marker="$")
+    for slack in (0.0, 0.01, 0.2):
+        net = _counter_net(binary, slack=slack)
+        twin = _bipolar_twin(net, bipolar)
+        g, g_twin = generalisation(net, binary, 300), generalisation(twin, bipolar, 300)
+        assert g_twin["up_to"][0] == g["up_to"][0] and g_twin["first_failure"][0] == g["first_failure"][0]
+        assert training_set_accepted(twin, bipolar, (1, 10))[0] == (slack < 0.1)

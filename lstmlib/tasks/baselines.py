@@ -111,12 +111,13 @@ def symbol_predictor(language: CountingLanguage, n_range, n_max=1000) -> dict:
     for s in range(language.n_inputs):
         rows = wanted[symbol == s]
         if rows.size:
-            table[s] = (rows.mean(axis=0) >= 0.5).astype(float)
+            table[s] = ((rows > language.threshold).mean(axis=0) >= 0.5).astype(float)
     up_to = language.min_n - 1
     for n in range(language.min_n, n_max + 1):  # the scan stops at the first string it rejects
         xs, ts, ls = language.encode(np.array([n]))
-        y = np.where(table[xs.argmax(axis=-1)] > 0.5, 0.9, 0.1)  # on the correct side of 0.5 or not
-        if not accepted(y, ts, ls)[0]:
+        # on the correct side of the threshold or not
+        y = language.threshold + np.where(table[xs.argmax(axis=-1)] > 0.5, 0.4, -0.4)
+        if not accepted(y, ts, ls, language.threshold)[0]:
             break
         up_to = n
     return {"up_to": up_to, "n_max": n_max,

@@ -11,8 +11,17 @@ and at every step predicts the *set* of symbols that may legally come next, as a
     after the n-th b              {c}        ({T} for aⁿbⁿ)
     ... and so on; after the n-th symbol of the last block: {T}
 
-A string is *accepted* iff at every step every output is on the correct side of 0.5 (above for a
-legal next symbol, below for an illegal one); an output of exactly 0.5 is on neither side.  The only
+A string is *accepted* iff at every step every output is on the correct side of the threshold (above
+for a legal next symbol, below for an illegal one); an output exactly at the threshold is on neither
+side.
+
+Two codings (``coding``): ``"binary"``, one-hot inputs and 0/1 multi-hot targets judged at 0.5 (the
+public reproductions [S]); ``"bipolar"``, the same vectors with -1 for "off", inputs and targets,
+judged at 0 (Pérez-Ortiz 2002, ch. 7, p. 101 [P]).  ``marker="$"`` names the start and end symbols
+both ``$`` (the thesis: "$" starts and ends every string, and is never a separator); the units are the
+same either way, since the start symbol is only read and the end symbol only predicted.  The thesis'
+example (n = 3: targets ``a/$ a/b a/b a/b b b c c c $``) admits ``$`` right after the start, i.e.
+``min_n=0`` for the targets, while its strings have n ≥ 1.  The only
 free choices in the string are "one more a, or the first b"; every other prediction is forced, so a
 network that accepts aⁿbⁿ for all n ≤ N has learned to count to N.
 
@@ -27,11 +36,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import is_int
+from .._checks import check_choice, is_int
 
 __all__ = ["CountingLanguage", "LANGUAGES", "accepted", "generalisation", "get_language", "training_set_accepted"]
 
 START, END = "S", "T"
+#: coding -> (value of a unit that is off, decision threshold of an output)
+CODINGS = {"binary": (0.0, 0.5), "bipolar": (-1.0, 0.0)}
 
 
 @dataclass(frozen=True)
@@ -41,14 +52,39 @@ class CountingLanguage:
 
     letters: str = "ab"
     min_n: int = 1
+    coding: str = "binary"
+    marker: str | None = None
 
     def __post_init__(self):
+        if self.marker is not None and (not isinstance(self.marker, str) or len(self.marker) != 1):
+            raise ValueError(f"marker must be one character or None, got {self.marker!r}")
         if not isinstance(self.letters, str) or len(self.letters) < 2 or len(set(self.letters)) != len(self.letters) \
-                or START in self.letters or END in self.letters:
-            raise ValueError(f"letters must be at least two distinct symbols other than {START!r} and {END!r}, "
-                             f"got {self.letters!r}")
+                or {self.start, self.end} & set(self.letters):
+            raise ValueError(f"letters must be at least two distinct symbols other than {self.start!r} and "
+                             f"{self.end!r}, got {self.letters!r}")
         if not is_int(self.min_n) or self.min_n not in (0, 1):
             raise ValueError(f"min_n must be 0 or 1, got {self.min_n!r}")
+        check_choice("coding", self.coding, CODINGS)
+
+    @property
+    def start(self) -> str:
+        """The symbol every string starts with (read, never predicted)."""
+        return START if self.marker is None else self.marker
+
+    @property
+    def end(self) -> str:
+        """The symbol every string ends with (predicted, never read)."""
+        return END if self.marker is None else self.marker
+
+    @property
+    def off(self) -> float:
+        """The value of an input or target unit that is off: 0 (binary) or -1 (bipolar)."""
+        return CODINGS[self.coding][0]
+
+    @property
+    def threshold(self) -> float:
+        """An output above it says "legal next symbol", below it "illegal": 0.5 (binary) or 0 (bipolar)."""
+        return CODINGS[self.coding][1]
 
     # naming ------------------------------------------------------------------------------------
     @property
@@ -63,12 +99,12 @@ class CountingLanguage:
     @property
     def inputs(self) -> tuple:
         """Input symbols, in the order of the one-hot input units."""
-        return (START,) + tuple(self.letters)
+        return (self.start,) + tuple(self.letters)
 
     @property
     def outputs(self) -> tuple:
         """Output symbols, in the order of the output units (one per possible next symbol)."""
-        return tuple(self.letters) + (END,)
+        return tuple(self.letters) + (self.end,)
 
     @property
     def n_inputs(self) -> int:
@@ -84,26 +120,27 @@ class CountingLanguage:
 
     # the language itself ------------------------------------------------------------------------
     def string(self, n) -> str:
-        """The string with count n, e.g. ``"SaabbT"``."""
+        """The string with count n, e.g. ``"SaabbT"`` (``"$aabb$"`` with ``marker="$"``)."""
         self._check_n(n)
-        return START + "".join(c * n for c in self.letters) + END
+        return self.start + "".join(c * n for c in self.letters) + self.end
 
     def next_sets(self, n) -> list:
         """The legal next-symbol set after each symbol read of the string with count n (``length(n)`` sets)."""
         self._check_n(n)
-        first = {self.letters[0], END} if self.min_n == 0 else {self.letters[0]}
+        first = {self.letters[0], self.end} if self.min_n == 0 else {self.letters[0]}
         sets = [first]  # a prefix's legal continuations do not depend on the n still to come
         if n == 0:
             return sets
         sets += [{self.letters[0], self.letters[1]}] * n  # after each a: more a's, or the b's begin
         for k, letter in enumerate(self.letters[1:], start=1):
-            after_block = self.letters[k + 1] if k + 1 < len(self.letters) else END
+            after_block = self.letters[k + 1] if k + 1 < len(self.letters) else self.end
             sets += [{letter}] * (n - 1) + [{after_block}]
         return sets
 
     def encode(self, ns):
         """One-hot inputs ``x [len(ns), T, n_inputs]``, multi-hot targets ``[len(ns), T, n_outputs]`` and
-        ``lengths [len(ns)]`` for the strings with counts ``ns`` (padded with zeros to the longest)."""
+        ``lengths [len(ns)]`` for the strings with counts ``ns`` (padded with zeros to the longest).  With
+        ``coding="bipolar"`` the units that are off are -1 instead of 0 (inside each string; padding stays 0)."""
         ns = np.asarray(ns)
         if ns.ndim != 1 or ns.size == 0 or not np.issubdtype(ns.dtype, np.integer):
             raise ValueError(f"ns must be a non-empty 1-d array of integer counts, got {ns!r}")
@@ -134,7 +171,11 @@ class CountingLanguage:
             last = pos == n - 1
             target[..., j] += in_block & ~last  # more of this letter
             target[..., j + 1 if j + 1 < k else k] += in_block & last  # the next block, or the end
-        return x, np.minimum(target, 1.0), lengths.astype(np.int64)
+        target = np.minimum(target, 1.0)
+        if self.coding == "bipolar":  # off = -1 inside the string
+            x = np.where(valid[..., None], 2.0 * x - 1.0, 0.0)
+            target = np.where(valid[..., None], 2.0 * target - 1.0, 0.0)
+        return x, target, lengths.astype(np.int64)
 
     def sample(self, rng, trials, n, n_range):
         """``(x, target, lengths, "every")`` for ``n`` strings per trial with counts drawn uniformly from
@@ -176,10 +217,13 @@ def get_language(key) -> CountingLanguage:
     return LANGUAGES[key]
 
 
-def accepted(outputs, target, lengths) -> np.ndarray:
+def accepted(outputs, target, lengths, threshold=0.5) -> np.ndarray:
     """Whether each string is accepted: ``outputs`` and ``target [..., batch, time, symbols]``,
     ``lengths [..., batch]`` -> bool ``[..., batch]``.  Accepted iff at every step < length every output
-    is on the correct side of 0.5: > 0.5 where the target is 1, < 0.5 where it is 0."""
+    is on the correct side of ``threshold`` (0.5 for binary targets, 0 for bipolar ones): above it where
+    the target is above it (a legal next symbol), below it where the target is below it."""
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not np.isfinite(threshold):
+        raise ValueError(f"threshold must be a finite number, got {threshold!r}")
     outputs, target = np.asarray(outputs), np.asarray(target)
     lengths = np.asarray(lengths)
     if outputs.shape != target.shape or outputs.ndim < 3:
@@ -187,7 +231,7 @@ def accepted(outputs, target, lengths) -> np.ndarray:
                          f"got {outputs.shape} and {target.shape}")
     if lengths.shape != outputs.shape[:-2]:
         raise ValueError(f"lengths must have shape {outputs.shape[:-2]}, got {lengths.shape}")
-    right = np.where(target > 0.5, outputs > 0.5, outputs < 0.5).all(axis=-1)  # NaN output: wrong
+    right = np.where(target > threshold, outputs > threshold, outputs < threshold).all(axis=-1)  # NaN: wrong
     valid = np.arange(outputs.shape[-2]) < lengths[..., None]
     return np.all(right | ~valid, axis=-1)
 
@@ -197,7 +241,8 @@ def training_set_accepted(net, language, n_range) -> np.ndarray:
     lo, hi = language.check_range(n_range)
     x, target, lengths = language.encode(np.arange(lo, hi + 1))
     y = net.forward(x, lengths)
-    return accepted(y, np.broadcast_to(target, y.shape), np.broadcast_to(lengths, y.shape[:2])).all(axis=1)
+    return accepted(y, np.broadcast_to(target, y.shape), np.broadcast_to(lengths, y.shape[:2]),
+                    language.threshold).all(axis=1)
 
 
 def generalisation(net, language, n_max=1000, start=None, max_steps=2_000_000) -> dict:
@@ -225,7 +270,8 @@ def generalisation(net, language, n_max=1000, start=None, max_steps=2_000_000) -
         x, target, lengths = language.encode(ns)
         sub = net if active.size == K else net.subset(active)
         y = sub.forward(x, lengths)
-        ok = accepted(y, np.broadcast_to(target, y.shape), np.broadcast_to(lengths, y.shape[:2]))  # [k, b]
+        ok = accepted(y, np.broadcast_to(target, y.shape), np.broadcast_to(lengths, y.shape[:2]),
+                      language.threshold)  # [k, b]
         failed = ~ok.all(axis=1)
         first_failure[active[failed]] = ns[ok[failed].argmin(axis=1)]
         active = active[~failed]
