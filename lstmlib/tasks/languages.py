@@ -38,7 +38,8 @@ import numpy as np
 
 from .._checks import check_choice, is_int
 
-__all__ = ["CountingLanguage", "LANGUAGES", "accepted", "generalisation", "get_language", "training_set_accepted"]
+__all__ = ["CODINGS", "CountingLanguage", "LANGUAGES", "accepted", "generalisation", "generalisation_interval",
+           "get_language", "training_set_accepted"]
 
 START, END = "S", "T"
 #: coding -> (value of a unit that is off, decision threshold of an output)
@@ -278,3 +279,28 @@ def generalisation(net, language, n_max=1000, start=None, max_steps=2_000_000) -
         lo = hi + 1
     up_to = np.where(first_failure < 0, n_max, first_failure - 1)
     return {"up_to": up_to, "first_failure": first_failure, "n_max": int(n_max), "start": int(start)}
+
+
+def generalisation_interval(net, language, train_range, n_max=1000, max_steps=2_000_000) -> dict:
+    """Per trial, the largest interval of counts ``[lo, hi]`` around the training range ``train_range``
+    whose strings are all accepted (Pérez-Ortiz 2002's "generalisation set", e.g. [17, 23] after training
+    on [20, 21]): ``hi`` from a :func:`generalisation` scan upward from the training range's smallest count
+    (stopped at ``n_max``), ``lo`` from the counts below it, downward.  Arrays ``lo``, ``hi`` (-1 both
+    where the training range itself is not accepted) and ``learned`` (bool)."""
+    t_lo, t_hi = language.check_range(train_range)
+    if not is_int(n_max) or n_max < t_hi:
+        raise ValueError(f"n_max must be an integer >= the largest training count {t_hi}, got {n_max!r}")
+    up = generalisation(net, language, n_max, start=t_lo, max_steps=max_steps)
+    learned = up["up_to"] >= t_hi
+    lo = np.where(learned, t_lo, -1)
+    hi = np.where(learned, up["up_to"], -1)
+    below = np.arange(language.min_n if language.min_n > 0 else 1, t_lo)
+    if below.size and learned.any():
+        x, target, lengths = language.encode(below)
+        sub = net.subset(np.flatnonzero(learned))
+        y = sub.forward(x, lengths)
+        ok = accepted(y, np.broadcast_to(target, y.shape), np.broadcast_to(lengths, y.shape[:2]), language.threshold)
+        # walk down from t_lo - 1: the run of accepted counts just below the training range
+        run = np.cumprod(ok[:, ::-1], axis=1).sum(axis=1)
+        lo[learned] = t_lo - run
+    return {"lo": lo, "hi": hi, "learned": learned, "n_max": int(n_max)}

@@ -1,0 +1,135 @@
+"""The aⁿbⁿcⁿ protocol of Pérez-Ortiz's 2002 thesis (ch. 7): topology, initialisation, coding, stopping rule,
+generalisation interval, the published tables and the jobs."""
+
+import numpy as np
+import pytest
+
+from lstmlib.papers.gers2001 import thesis as th
+from lstmlib.tasks.languages import generalisation_interval, training_set_accepted
+
+
+def test_topology_is_the_thesis_net_and_the_84_weights_leave_out_the_6_peepholes():
+    net = th.thesis_network("peephole", "anbncn", trials=3, seed=1)
+    lay, spec = net.layout, net.spec
+    assert (lay.n_blocks, lay.cells_per_block, lay.n_inputs, lay.n_outputs) == (2, 1, 4, 4)
+    assert spec.forget_gate and spec.peepholes and spec.input_gate and spec.output_gate
+    assert (spec.cell_input, spec.cell_output, net.output, net.loss) == ("identity", "identity", "logistic2", "mse")
+    assert spec.gate_recurrence == "none" and lay.output_from == "cells+inputs" and spec.gradient == "truncated"
+    masks = lay.masks()
+    peep = int(masks["peephole"].sum())
+    # (cells + inputs + bias) sources x (outputs + cells + 3 gates per block) targets = 7 x 12 (fn. 5: 72 + 12)
+    assert net.n_weights - peep == th.THESIS_WEIGHT_COUNT == (2 + 4 + 1) * (4 + 2 + 3 * 2) and peep == 6
+    assert int(masks["hidden"].sum()) == 8 * 7 and int(masks["output"].sum()) == 4 * 7
+
+
+def test_initial_weights_gate_biases_and_uniform_range():
+    net = th.thesis_network("peephole", "anbncn", trials=4, seed=2)
+    np.testing.assert_array_equal(net["input_gate.bias"], -1.0)
+    np.testing.assert_array_equal(net["forget_gate.bias"], 2.0)
+    np.testing.assert_array_equal(net["output_gate.bias"], -2.0)
+    gate_bias = {"input_gate.bias", "forget_gate.bias", "output_gate.bias"}
+    rest = np.concatenate([np.ravel(v) for k, v in net.named_parameters().items() if k not in gate_bias])
+    assert rest.size == 4 * (90 - 6) and np.abs(rest).max() <= 0.1 and rest.std() > 0.04  # U[-0.1, 0.1]
+    one_less = th.thesis_network("vanilla", "anbncn", trials=1)
+    assert not one_less.spec.forget_gate and not one_less.spec.peepholes and one_less.n_weights == 70
+    assert th.thesis_network("forget", "anbncn").n_weights == 84
+    rnn = th.thesis_network("rnn", "anbncn")
+    assert rnn.spec.name == "rnn" and rnn.n_weights >= 90 and rnn.output == "logistic2"
+    assert th.thesis_network("peephole", "anbn").layout.n_blocks == 1
+    with pytest.raises(ValueError, match="architecture"):
+        th.thesis_network("nig")
+
+
+def test_every_setting_starts_from_the_same_nets():
+    a = th.ThesisJob(th.ThesisProtocol(lr=1e-3), "peephole", 10, 1000)
+    b = th.ThesisJob(th.ThesisProtocol(lr=1e-5, momentum=0.99, train_range=(20, 21)), "peephole", 10, 1000)
+    c = th.ThesisJob(th.ThesisProtocol(method="dekf", delta=1.0), "peephole", 10, 1000)
+    assert a.seeds() == b.seeds() == c.seeds()
+    assert a.seeds() != th.ThesisJob(th.ThesisProtocol(), "forget", 10, 1000).seeds()
+    assert len({a.protocol.key, b.protocol.key, c.protocol.key}) == 3
+
+
+def test_published_tables_as_transcribed():
+    """Spot checks against primary-sources-2.md §1.2 (Cuadros 7.4-7.7, verbatim)."""
+    assert th.GD_TABLES[(1, 10)][(1e-3, 0.0)] == (68, 100) and th.GD_TABLES[(1, 10)][(1e-4, 0.99)] == (20, 90)
+    assert th.GD_TABLES[(1, 10)][(1e-7, 0.99)] == (3036, 100) and th.GD_TABLES[(20, 21)][(1e-4, 0.0)] == (7450, 30)
+    assert th.GD_GENERALISATION == {(1, 10): ((1, 28), (1, 52)), (20, 21): ((17, 23), (10, 27))}
+    assert th.DEKF_TABLES[(1, 10)][10.0] == (2, 100, (1, 434), (1, 2743))
+    assert th.DEKF_TABLES[(20, 21)][1e-3] == (None, 0, None, None)
+    assert all(len(t) == 14 for t in th.GD_TABLES.values()) and all(len(t) == 7 for t in th.DEKF_TABLES.values())
+    p = th.ThesisProtocol(lr=1e-3).paper()
+    assert p["sequences"] == 68_000 and p["learned_pct"] == 100 and p["tag"] == "P"
+    assert th.ThesisProtocol(language="anbn").paper() is None
+    assert th.format_interval((1, 10001)) == "[1, 10,000⁺]" and th.format_interval((1, 500), n_max=500) == "[1, 500⁺]"
+
+
+@pytest.mark.parametrize("kw,match", [(dict(language="abc"), "language"), (dict(train_range=(1, 12)), "train_range"),
+                                      (dict(method="adam"), "method"), (dict(lr=0), "lr"),
+                                      (dict(momentum=0.9), "momentum"), (dict(delta=-1.0), "delta"),
+                                      (dict(n_max=5), "n_max"), (dict(check_every=0), "check_every")])
+def test_bad_settings_are_rejected(kw, match):
+    with pytest.raises(ValueError, match=match):
+        th.ThesisProtocol(**kw)
+
+
+class ScriptedNet:
+    """A stand-in network that accepts exactly the strings whose count is in ``good`` (per trial): its outputs
+    are the targets scaled by ±0.5, so rejected strings have every output on the wrong side."""
+
+    def __init__(self, language, good):
+        self.language, self.good, self.trials = language, [set(g) for g in good], len(good)
+
+    def subset(self, idx):
+        return ScriptedNet(self.language, [self.good[i] for i in idx])
+
+    def forward(self, x, lengths):
+        x, target, lengths = np.asarray(x), None, np.asarray(lengths)
+        counts = (lengths - 1) // len(self.language.letters)
+        _, target, _ = self.language.encode(counts)
+        sign = np.array([[1.0 if n in g else -1.0 for n in counts] for g in self.good])
+        return 0.5 * target[None] * sign[:, :, None, None]
+
+
+def test_generalisation_interval_walks_both_ways_from_the_training_range():
+    lang = th.THESIS_LANGUAGES["anbncn"]
+    good = [set(range(17, 24)), set(range(1, 60)) - {30}, set(range(21, 40)), set(range(5, 22))]
+    iv = generalisation_interval(ScriptedNet(lang, good), lang, (20, 21), n_max=50)
+    np.testing.assert_array_equal(iv["lo"], [17, 1, -1, 5])
+    np.testing.assert_array_equal(iv["hi"], [23, 29, -1, 21])
+    np.testing.assert_array_equal(iv["learned"], [True, True, False, True])
+    iv = generalisation_interval(ScriptedNet(lang, [set(range(1, 80))]), lang, (1, 10), n_max=50)
+    assert (iv["lo"][0], iv["hi"][0]) == (1, 50)
+    with pytest.raises(ValueError, match="n_max"):
+        generalisation_interval(ScriptedNet(lang, good), lang, (20, 21), n_max=20)
+
+
+def test_training_set_rule_freezes_and_tests_the_whole_training_range():
+    lang = th.THESIS_LANGUAGES["anbncn"]
+    rule = th.TrainingSetRule(ScriptedNet(lang, [set(range(1, 11)), set(range(1, 10))]), lang, (1, 10))
+    np.testing.assert_array_equal(rule(np.zeros((2, 1000)), np.zeros((2, 1000))), [999, -1])
+    with pytest.raises(ValueError, match="watches"):
+        rule(np.zeros((3, 10)), np.zeros((3, 10)))
+
+
+def test_interval_stats():
+    s = th.interval_stats([(1, 20), None, (1, 40), (2, 30)])
+    assert s == {"mean": (1, 30), "best": (1, 40), "n": 3}
+    assert th.interval_stats([None])["best"] is None
+
+
+def test_a_gradient_descent_job_learns_stops_and_is_reproducible():
+    job = th.ThesisJob(th.ThesisProtocol(lr=1e-2, n_max=60), "peephole", 3, 8000)
+    rec = job.run()
+    again = job.run()
+    assert [t["weights"] for t in rec["trials"]] == [t["weights"] for t in again["trials"]]
+    net = th.thesis_network("peephole", "anbncn", 3)
+    for k, t in enumerate(rec["trials"]):
+        for name, value in t["weights"].items():
+            net[name][k] = np.asarray(value)
+        if t["status"] == "learned":  # stopped at a check, where the frozen net accepted the training set
+            assert t["sequences"] % 1000 == 0 and t["sequences_seen"] == t["sequences"]
+            assert t["interval"][0] == 1 and t["interval"][1] >= 10
+    accepted = training_set_accepted(net, job.protocol.lang, (1, 10))
+    np.testing.assert_array_equal(accepted, [t["status"] == "learned" for t in rec["trials"]])
+    row = th.summarise(rec)
+    assert row["trials"] == 3 and row["learned"] == sum(accepted)
