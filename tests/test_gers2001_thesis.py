@@ -133,3 +133,85 @@ def test_a_gradient_descent_job_learns_stops_and_is_reproducible():
     np.testing.assert_array_equal(accepted, [t["status"] == "learned" for t in rec["trials"]])
     row = th.summarise(rec)
     assert row["trials"] == 3 and row["learned"] == sum(accepted)
+
+
+# --- the chapter's part: scales, rows, verdicts ------------------------------------------------------------------
+from lstmlib.papers.gers2001 import chapter as lang_chapter  # noqa: E402
+from lstmlib.papers.gers2001 import thesis_chapter as tc  # noqa: E402
+
+
+def fake_record(arch="peephole", learned=(True,) * 10, sequences=20_000, interval=(1, 30), **setting):
+    p = th.ThesisProtocol(**setting)
+    trials = [{"trial": k, "status": "learned" if ok else "budget", "sequences": sequences if ok else None,
+               "sequences_seen": sequences, "interval": list(interval) if ok else None, "curve": [], "weights": {}}
+              for k, ok in enumerate(learned)]
+    import dataclasses
+    return {"job": f"{p.key}/{arch}", "protocol": p.key, "arch": arch, "setting": dataclasses.asdict(p),
+            "trials": trials, "n_weights": 90, "budget": 200_000, "n_max": p.n_max, "seeds": {}, "wall_time_s": 1.0}
+
+
+def test_scales_run_the_stated_settings():
+    default = tc.thesis_jobs("default")
+    cells = {(j.protocol.lr, j.protocol.momentum) for j in default if j.protocol.method == "gd"}
+    assert cells == set(tc.THESIS_SCALES["default"]["gd"]) and all(j.trials == 10 for j in default)
+    assert [j.protocol.delta for j in default if j.protocol.method == "dekf"] == [10.0]
+    assert {j.arch for j in default} == {"peephole", "forget", "vanilla", "rnn"}
+    assert {j.arch for j in default if (j.protocol.lr, j.protocol.momentum) != (1e-4, 0.99)} == {"peephole"}
+    paper = tc.thesis_jobs("paper")
+    gd = [j for j in paper if j.protocol.method == "gd" and j.arch == "peephole"]
+    assert len(gd) == 2 * 14 and {j.protocol.train_range for j in gd} == {(1, 10), (20, 21)}
+    assert all(j.budget == 10_000_000 and j.protocol.n_max == 500 for j in gd)
+    dekf = [j for j in paper if j.protocol.method == "dekf"]
+    assert len(dekf) == 14 and all(j.budget == 100_000 and j.protocol.n_max == 10_000 for j in dekf)
+    assert not [j for j in tc.thesis_jobs("default", dekf=False) if j.protocol.method == "dekf"]
+    assert {j.arch for j in tc.thesis_jobs("tiny", architectures="rnn")} == {"peephole", "rnn"}
+    for bad, match in [(dict(scale="huge"), "scale"), (dict(architectures="lstm"), "architecture"),
+                       (dict(trials=0), "trials"), (dict(dekf="yes"), "dekf")]:
+        with pytest.raises(ValueError, match=match):
+            tc.thesis_jobs(**bad)
+
+
+def test_verdicts_learns_or_not_and_generalisation():
+    learns = fake_record(lr=1e-3)  # the thesis: 100 % learned
+    none = fake_record(lr=1e-1, learned=(False,) * 10)  # the thesis: 0 %
+    some = fake_record(lr=1e-2, learned=(True,) + (False,) * 9)  # the thesis: 0 %; one of ours learns
+    few = fake_record(lr=1e-4, learned=(True,) * 4 + (False,) * 6)  # the thesis: 100 %; 4/10 of ours
+    rows = {r["experiment"]: r["verdict"] for r in tc.scorecard_rows([learns, none, some, few], "default")}
+    name = "aⁿbⁿcⁿ, thesis protocol, n ∈ [1, 10], gradient descent α = {}, no momentum"
+    assert rows[name.format("1e-03")] == "reproduced (learns)"
+    assert rows[name.format("1e-01")] == "reproduced (fails)"
+    assert rows[name.format("1e-02")] == "not reproduced (learns)"
+    assert rows[name.format("1e-04")] == "not reproduced (fails)"
+    gen = "aⁿbⁿcⁿ, thesis protocol, n ∈ [1, 10], gradient descent: generalisation"
+    assert rows[gen] == "reproduced (generalisation)"  # mean [1, 30] and best [1, 30] vs [1, 28], [1, 52]
+    far = fake_record(lr=1e-3, interval=(1, 200))
+    assert {r["experiment"]: r["verdict"] for r in tc.scorecard_rows([far], "")}[gen] == \
+        "not reproduced (generalisation)"
+    for verdict in set(rows.values()):
+        assert verdict in lang_chapter.VERDICTS
+
+
+def test_peephole_claim_and_dekf_rows():
+    without = fake_record("forget", lr=1e-4, momentum=0.99, learned=(False,) * 10)
+    rows = tc.scorecard_rows([fake_record(lr=1e-4, momentum=0.99), without], "")
+    claim = [r for r in rows if r["model"] == "LSTM without peepholes"]
+    assert len(claim) == 1 and claim[0]["verdict"] == "reproduced (no peepholes fail)"
+    learns = fake_record("vanilla", lr=1e-4, momentum=0.99, learned=(True,) + (False,) * 9)
+    rows = tc.scorecard_rows([without, learns], "")
+    assert rows[-1]["verdict"] == "not reproduced (no peepholes learn)" and "1/20" in rows[-1]["ours"]
+    dekf = fake_record(method="dekf", delta=10.0, sequences=2000, interval=(1, 500), n_max=2000)
+    rows = {r["experiment"]: r for r in tc.scorecard_rows([dekf], "")}
+    g = rows["aⁿbⁿcⁿ, thesis protocol, n ∈ [1, 10], DEKF, P[0] = 10·I: generalisation"]
+    # the mean [1, 500] is within a factor 2 of [1, 434], the best [1, 500] is not within one of [1, 2743]
+    assert g["verdict"] == "not reproduced (generalisation)"
+    dekf["trials"][0]["interval"] = [1, 2000]
+    rows = {r["experiment"]: r for r in tc.scorecard_rows([dekf], "")}
+    assert rows["aⁿbⁿcⁿ, thesis protocol, n ∈ [1, 10], DEKF, P[0] = 10·I: generalisation"]["verdict"] == \
+        "reproduced (generalisation)"  # mean [1, 650], best [1, 2000]
+    assert rows["aⁿbⁿcⁿ, thesis protocol, n ∈ [1, 10], DEKF, P[0] = 10·I"]["verdict"] == "reproduced (learns)"
+
+
+def test_the_text_says_what_ran():
+    text = tc.thesis_text([fake_record(lr=1e-3, sequences=17_000), fake_record(lr=1e-1, learned=(False,) * 10)])
+    assert "In 2 of the 2 settings run" in text and "0.25×" in text and "[1, 30]" in text
+    assert "not run" in tc.thesis_text([])

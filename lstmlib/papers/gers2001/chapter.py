@@ -22,6 +22,7 @@ from ...model.spec import ARCHITECTURES
 from ...study.figures import fmt_count, html_table, label
 from ...tasks.baselines import symbol_predictor
 from ...tasks.languages import generalisation
+from . import thesis_chapter
 from .jobs import PARTS, network_for, network_from_record, networks_from_record
 
 #: Microseconds of training per trial and string step on this project's machine (for :func:`plan_text`).
@@ -100,6 +101,7 @@ VERDICTS = {
     "not reproduced (RNN not worse)": ("failed", "the plain RNN's median or best trial generalises as far as "
                                        "the peephole LSTM's"),
 }
+VERDICTS.update(thesis_chapter.VERDICTS)  # the rows of the thesis protocol (Pérez-Ortiz 2002)
 
 
 def claim_verdict(summary, train_max, factor=FACTOR) -> str:
@@ -123,6 +125,8 @@ def rescore(doc) -> list[dict]:
     summaries = [summarise(r) for r in records]
     protocols = {k: PROTOCOLS[k] for k in dict.fromkeys(r["protocol"] for r in records)}
     fresh = {(r["experiment"], r["model"]): r["verdict"] for r in scorecard_rows(summaries, protocols, "")}
+    thesis_records = [r for r in doc["records"] if is_thesis_record(r)]
+    fresh |= {(r["experiment"], r["model"]): r["verdict"] for r in thesis_chapter.scorecard_rows(thesis_records, "")}
     return [{**row, "verdict": fresh.get((row["experiment"], row["model"]), row["verdict"])}
             for row in doc.get("summary", {}).get("scorecard", [])]
 
@@ -343,7 +347,12 @@ def compared_run(folder):
     doc = docs[0]
     scale = doc.get("parameters", {}).get("scale")
     name = f"the reference run {path.name} (scale {scale!r}, commit {doc['provenance']['commit'][:12]})"
-    return name, [summarise(r) for r in doc["records"]]
+    return name, [summarise(r) for r in doc["records"] if not is_thesis_record(r)]
+
+
+def is_thesis_record(record) -> bool:
+    """Whether a record of this chapter's results file is a thesis-protocol job (:mod:`.thesis`)."""
+    return str(record.get("protocol", "")).startswith("thesis_")
 
 
 def contrast_text(summaries, reference=None, run="the reference run") -> str:
