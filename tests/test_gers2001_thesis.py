@@ -126,11 +126,11 @@ def test_a_gradient_descent_job_learns_stops_and_is_reproducible():
     for k, t in enumerate(rec["trials"]):
         for name, value in t["weights"].items():
             net[name][k] = np.asarray(value)
-        if t["status"] == "learned":  # stopped at a check, where the frozen net accepted the training set
+        if t["status"] == "solved":  # stopped at a check, where the frozen net accepted the training set
             assert t["sequences"] % 1000 == 0 and t["sequences_seen"] == t["sequences"]
             assert t["interval"][0] == 1 and t["interval"][1] >= 10
     accepted = training_set_accepted(net, job.protocol.lang, (1, 10))
-    np.testing.assert_array_equal(accepted, [t["status"] == "learned" for t in rec["trials"]])
+    np.testing.assert_array_equal(accepted, [t["status"] == "solved" for t in rec["trials"]])
     row = th.summarise(rec)
     assert row["trials"] == 3 and row["learned"] == sum(accepted)
 
@@ -142,7 +142,7 @@ from lstmlib.papers.gers2001 import thesis_chapter as tc  # noqa: E402
 
 def fake_record(arch="peephole", learned=(True,) * 10, sequences=20_000, interval=(1, 30), **setting):
     p = th.ThesisProtocol(**setting)
-    trials = [{"trial": k, "status": "learned" if ok else "budget", "sequences": sequences if ok else None,
+    trials = [{"trial": k, "status": "solved" if ok else "budget", "sequences": sequences if ok else None,
                "sequences_seen": sequences, "interval": list(interval) if ok else None, "curve": [], "weights": {}}
               for k, ok in enumerate(learned)]
     import dataclasses
@@ -215,3 +215,18 @@ def test_the_text_says_what_ran():
     text = tc.thesis_text([fake_record(lr=1e-3, sequences=17_000), fake_record(lr=1e-1, learned=(False,) * 10)])
     assert "In 2 of the 2 settings run" in text and "0.25×" in text and "[1, 30]" in text
     assert "not run" in tc.thesis_text([])
+
+
+def test_best_nets_trace_and_counting_text():
+    from lstmlib.papers.gers2001 import figures
+    rec = th.ThesisJob(th.ThesisProtocol(lr=1e-2, n_max=60), "peephole", 2, 6000).run()
+    best = tc.best_nets([rec])
+    assert set(best) == {"gd"} and best["gd"]["net"].trials == 1
+    widest = max((t for t in rec["trials"] if t["status"] == "solved"),
+                 key=lambda t: (t["interval"][1] - t["interval"][0], t["interval"][1]), default=rec["trials"][0])
+    assert best["gd"]["trial"] is widest
+    text = tc.counting_text("gd", best["gd"])
+    assert text.startswith("The best gradient-descent net ") and "cell 1 changes by" in text and "per c" in text
+    fig, data = figures.plot_thesis_trace(best["gd"]["net"], th.THESIS_LANGUAGES["anbncn"], 50, "t")
+    assert len(data["t"]) == 151 and set(np.unique(data["target_$"])) == {-1.0, 1.0}
+    assert "trial" in tc.trace_caption("gd", best["gd"])

@@ -445,17 +445,17 @@ def best_trace(records, protocols, key):
     return {"key": key, "protocol": p, "record": rec, "trial": best, "n": n}
 
 
-def state_changes(states, read, symbols) -> list:
+def state_changes(states, read, symbols, start="S") -> list:
     """The mean change of each cell state per symbol read: ``states [time, cells]`` (the state after
     each step; it starts from 0), ``read [time]`` the index of the symbol read at each step.  Returns
     one dict per cell, symbol -> mean change over the steps that read it (symbols never read, and the
-    start symbol ``S``, are left out)."""
+    start symbol ``start``, are left out)."""
     states = np.asarray(states, float)
     read = np.asarray(read)
     if states.ndim != 2 or read.shape != states.shape[:1]:
         raise ValueError(f"expected states [time, cells] and read [time], got {states.shape} and {read.shape}")
     ds = np.diff(np.vstack([np.zeros((1, states.shape[1])), states]), axis=0)  # change at each step
-    return [{sym: float(ds[read == i, c].mean()) for i, sym in enumerate(symbols) if sym != "S" and (read == i).any()}
+    return [{sym: float(ds[read == i, c].mean()) for i, sym in enumerate(symbols) if sym != start and (read == i).any()}
             for c in range(states.shape[1])]
 
 
@@ -465,7 +465,7 @@ def counting_summary(net, language, n) -> dict:
     x, _, lengths = language.encode(np.array([n]))
     length = int(lengths[0])
     states = net.trace(x[None, :1], lengths[None, :1])["states"][0, 0, :length]
-    return {"changes": state_changes(states, x[0, :length].argmax(axis=1), language.inputs),
+    return {"changes": state_changes(states, x[0, :length].argmax(axis=1), language.inputs, language.start),
             "final": states[-1].tolist()}
 
 

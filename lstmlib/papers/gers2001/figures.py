@@ -75,11 +75,12 @@ def plot_generalisation(records, protocols, ax_width=4.2):
     return fig, data
 
 
-def plot_symbol_trace(net, x, length, target, input_symbols, output_symbols, title=""):
+def plot_symbol_trace(net, x, length, target, input_symbols, output_symbols, title="", threshold=0.5):
     """How one trained network (``net`` with one trial) reads one symbol string: the symbol read at each
     step, the cell states, the gates and every output unit against its target set (filled: the symbol
-    is a legal next one), with the 0.5 threshold.  ``x [time, inputs]`` one-hot, ``target [time,
-    outputs]`` multi-hot.  Returns (figure, data columns, one row per step)."""
+    is a legal next one), with the decision ``threshold`` (0.5 for 0/1 targets, 0 for ±1 ones).
+    ``x [time, inputs]`` one-hot (±1 or 0/1), ``target [time, outputs]`` multi-hot.  Returns (figure,
+    data columns, one row per step)."""
     import matplotlib.pyplot as plt
     x = np.asarray(x, float)
     tr = net.trace(x[None, None], np.array([[length]]))
@@ -106,13 +107,13 @@ def plot_symbol_trace(net, x, length, target, input_symbols, output_symbols, tit
         gate_panel(axes[2], tr, length, data, outside)
     y = tr["outputs"][0, 0, :length]
     for o, sym in enumerate(output_symbols):
-        line, = axes[-1].plot(t, y[:, o], lw=1, label=f"P(next = {sym})")
-        legal = np.asarray(target)[:length, o] > 0.5
+        line, = axes[-1].plot(t, y[:, o], lw=1, label=f"P(next = {sym})" if threshold == 0.5 else f"next = {sym}")
+        legal = np.asarray(target)[:length, o] > threshold
         axes[-1].plot(t[legal], y[legal, o], ".", ms=3, color=line.get_color())
         data[f"output_{sym}"] = y[:, o]
         data[f"target_{sym}"] = np.asarray(target)[:length, o]
-    axes[-1].axhline(0.5, color="k", lw=0.6, ls="--")
-    axes[-1].set_ylim(-0.05, 1.05)
+    axes[-1].axhline(threshold, color="k", lw=0.6, ls="--")
+    axes[-1].set_ylim(*((-0.05, 1.05) if threshold == 0.5 else (-2.1, 2.1)))
     finish_trace(fig, axes, title, outside)
     return fig, data
 
@@ -126,3 +127,11 @@ def plot_trace(shown):
     x, target, lengths = lang.encode(np.array([n]))
     return plot_symbol_trace(net, x[0], int(lengths[0]), target[0], lang.inputs, lang.outputs,
                              title=f"{lang.name}, n = {n}, peephole LSTM")
+
+
+def plot_thesis_trace(net, language, n, title):
+    """A thesis-protocol net (one trial) reading the string of ``language`` with count ``n`` (e.g.
+    a¹⁰⁰⁰b¹⁰⁰⁰c¹⁰⁰⁰): :func:`plot_symbol_trace` with the ±1 coding's threshold 0."""
+    x, target, lengths = language.encode(np.array([n]))
+    return plot_symbol_trace(net, x[0], int(lengths[0]), target[0], language.inputs, language.outputs, title=title,
+                             threshold=language.threshold)

@@ -296,7 +296,7 @@ def run_thesis_job(job: ThesisJob, progress=None) -> dict:
     for k in range(K):
         ok = bool(learned[k])
         trials.append({
-            "trial": k, "status": "learned" if ok else ("diverged" if status[k] == "diverged" else "budget"),
+            "trial": k, "status": "solved" if ok else ("diverged" if status[k] == "diverged" else "budget"),
             "sequences": int(learned_at[k]) if ok else None, "sequences_seen": int(seen[k]),
             "interval": [int(scan["lo"][k]), int(scan["hi"][k])] if ok else None,
             "curve": curves[k],
@@ -311,7 +311,7 @@ def summarise(record) -> dict:
     """One record's row: % learned, mean strings until learned (of the nets that learned), the mean and best
     generalisation intervals."""
     trials = record["trials"]
-    done = [t for t in trials if t["status"] == "learned"]
+    done = [t for t in trials if t["status"] == "solved"]
     stats = interval_stats([t["interval"] for t in done])
     return {"learned_pct": 100.0 * len(done) / len(trials),
             "sequences": float(np.mean([t["sequences"] for t in done])) if done else None,

@@ -126,7 +126,7 @@ def generalisation_summary(records, train_range=(1, 10), method="gd", arch="peep
     from .thesis import interval_stats
     ivs = [t["interval"] for r in records if r["arch"] == arch and r["setting"]["method"] == method
            and tuple(r["setting"]["train_range"]) == tuple(train_range) and r["setting"]["language"] == "anbncn"
-           for t in r["trials"] if t["status"] == "learned"]
+           for t in r["trials"] if t["status"] == "solved"]
     n_max = max((r["n_max"] for r in records if r["setting"]["method"] == method), default=None)
     return {**interval_stats(ivs), "n_max": n_max}
 
@@ -165,7 +165,7 @@ def scorecard_rows(records, scale_text, chapter="languages") -> list[dict]:
                      "verdict": f"{'' if ok else 'not '}reproduced (generalisation)", "scale": scale_text})
     without = [r for r in records if r["arch"] in ("forget", "vanilla") and r["setting"]["language"] == "anbncn"]
     if without:
-        learned = sum(t["status"] == "learned" for r in without for t in r["trials"])
+        learned = sum(t["status"] == "solved" for r in without for t in r["trials"])
         total = sum(len(r["trials"]) for r in without)
         rows.append({"chapter": chapter, "experiment": "aⁿbⁿcⁿ, thesis protocol: without peepholes",
                      "model": "LSTM without peepholes", "protocol": f"{THESIS}; the peephole net's settings",
@@ -225,3 +225,53 @@ def thesis_text(records) -> str:
             text += f" (thesis: {paper_text(paper)})"
         parts.append(text + ".")
     return " ".join(parts)
+
+
+# --- how the trained nets count -------------------------------------------------------------------------------
+#: The count of the string the traces read (the thesis: a¹⁰⁰⁰b¹⁰⁰⁰c¹⁰⁰⁰, p. 112).
+TRACE_N = 1000
+TRACE_N_SUP = "¹⁰⁰⁰"
+
+
+def best_nets(records) -> dict:
+    """Per method ("gd", "dekf"): the peephole-LSTM net on aⁿbⁿcⁿ with the widest generalisation interval
+    over every setting run, as ``{"record", "trial", "net"}`` (a one-trial network with its final weights);
+    where no net of a method learned, its first run's first trial (so that the figure still shows what it
+    does); a method that did not run is left out."""
+    from ...study.jobs import network_from_weights
+    from .thesis import thesis_network
+    out = {}
+    for method in ("gd", "dekf"):
+        runs = [r for r in records if r["arch"] == "peephole" and r["setting"]["method"] == method
+                and r["setting"]["language"] == "anbncn"]
+        cands = [(t["interval"][1] - t["interval"][0], t["interval"][1], r, t) for r in runs for t in r["trials"]
+                 if t["status"] == "solved"] or [(-1, -1, r, r["trials"][0]) for r in runs[:1]]  # none learned
+        if cands:
+            _, _, rec, trial = max(cands, key=lambda c: (c[0], c[1]))
+            net = network_from_weights(lambda arch, K: thesis_network(arch, "anbncn", K), rec, [trial["trial"]])
+            out[method] = {"record": rec, "trial": trial, "net": net}
+    return out
+
+
+def trace_caption(method, best) -> str:
+    rec, trial = best["record"], best["trial"]
+    learned = f"generalisation {format_interval(trial['interval'])}" if trial["interval"] else "no net learned"
+    return (f"The best {'gradient-descent' if method == 'gd' else 'Kalman-filter'} net of the thesis protocol "
+            f"({protocol_of(rec).rule()}, trial {trial['trial']}, {learned})"
+            f" reading a{TRACE_N_SUP}b{TRACE_N_SUP}c{TRACE_N_SUP}: the symbol read, the two cell states, the gates,"
+            f" and every output against its target set (dots: a legal next symbol; dashed: the decision boundary 0).")
+
+
+def counting_text(method, best) -> str:
+    """How the net counts: each cell's mean state change per symbol read over a¹⁰⁰⁰b¹⁰⁰⁰c¹⁰⁰⁰, and whether
+    the net accepts that string."""
+    from ...tasks.languages import training_set_accepted
+    from .chapter import counting_summary
+    lang = protocol_of(best["record"]).lang
+    counts = counting_summary(best["net"], lang, TRACE_N)
+    ok = bool(training_set_accepted(best["net"], lang, (TRACE_N, TRACE_N))[0])
+    parts = [f"cell {c} changes by " + ", ".join(f"{v:+.3f} per {sym}" for sym, v in changes.items())
+             for c, changes in enumerate(counts["changes"])]
+    name = "gradient-descent" if method == "gd" else "Kalman-filter"
+    return (f"The best {name} net {'accepts' if ok else 'rejects'} a{TRACE_N_SUP}b{TRACE_N_SUP}c{TRACE_N_SUP}: "
+            + "; ".join(parts) + ".")
