@@ -15,17 +15,24 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     assert_progress_in_one_block(nb)
     glued = glued_figures(nb)
     assert set(glued) == {"fig_languages_generalisation", "fig_languages_sequences", "fig_languages_trace_anbn",
-                          "fig_languages_trace_anbncn", "fig_languages_greff"}
+                          "fig_languages_trace_anbncn", "fig_languages_greff", "fig_languages_thesis_trace_gd"}
     assert all("application/papermill.record/image/png" in d for d in glued.values())
     texts = {o["metadata"]["scrapbook"]["name"]: o["data"]["application/papermill.record/text/plain"]
              for c in nb.cells for o in c.get("outputs", [])
              if o.get("metadata", {}).get("scrapbook", {}).get("name", "").startswith(("lang_", "cap_"))}
     assert set(texts) == {"lang_anbn", "lang_anbncn", "lang_wall", "lang_trace_anbn", "lang_trace_anbncn",
                           "lang_greff", "lang_peep", "lang_contrast", "lang_gates", "lang_rules",
-                          "lang_scan"} | {f"cap_{n[4:]}" for n in glued}
+                          "lang_scan", "lang_thesis", "lang_thesis_count_gd", "lang_thesis_count_dekf"} | \
+        {f"cap_{n[4:]}" for n in glued}
+    assert "settings run, ours and the thesis agree" in texts["lang_thesis"]
     assert "gave the same ranges as the run" in texts["lang_scan"] and "NP" in texts["lang_peep"]
     doc = json.loads((tmp_path / "results" / "languages.json").read_text())
     assert doc["chapter"] == "languages" and doc["seed"] == 0 and doc["parameters"]["scale"] == "tiny"
+    thesis = [r for r in doc["records"] if r["protocol"].startswith("thesis_")]
+    assert {r["job"] for r in thesis} == {"thesis_anbncn_1-10_gd_a1e-02_m0/peephole"} | {
+        f"thesis_anbncn_1-10_gd_a1e-04_m0.99/{a}" for a in ("peephole", "forget", "vanilla", "rnn")}
+    assert all(len(r["trials"]) == 2 and r["budget"] == 3000 and r["n_max"] == 40 for r in thesis)
+    doc["records"] = [r for r in doc["records"] if r not in thesis]
     jobs = [r["job"] for r in doc["records"]]
     main = {f"{lang}/{a}" for lang in ("anbn", "anbncn") for a in ("rnn", "vanilla", "forget", "peephole")}
     greff = {f"anbn/{a}" for a in ("greff_v", "nig", "nfg", "nog", "niaf", "noaf", "np", "cifg", "fgr")}
@@ -39,13 +46,17 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
             assert (t["first_failure"] == -1) == (t["up_to"] == 60)
             assert t["train_accepted"] == (t["up_to"] >= 10)
     rows = doc["summary"]["scorecard"]
+    thesis_rows = [r for r in rows if "thesis protocol" in r["experiment"]]
+    assert thesis_rows and all("[P]" in r["paper"] for r in thesis_rows)
+    assert thesis_rows[-1]["model"] == "LSTM without peepholes"
+    rows = [r for r in rows if r not in thesis_rows]
     assert [(r["experiment"], r["model"]) for r in rows] == [
         ("aⁿbⁿ (context-free)", "peephole LSTM"), ("aⁿbⁿ (context-free)", "plain RNN"),
         ("aⁿbⁿcⁿ (context-sensitive)", "peephole LSTM"), ("aⁿbⁿcⁿ (context-sensitive)", "plain RNN")]
     assert all("[U]" in r["paper"] for r in rows)
     assert_figures_listed(doc, tmp_path / "figures", {"fig-languages-generalisation", "fig-languages-sequences",
                                              "fig-languages-trace-anbn", "fig-languages-trace-anbncn",
-                                             "fig-languages-greff"})
+                                             "fig-languages-greff", "fig-languages-thesis-trace-gd"})
 
 
 def test_a_bad_parameter_fails_in_the_first_step(tmp_path):
@@ -54,6 +65,9 @@ def test_a_bad_parameter_fails_in_the_first_step(tmp_path):
 
 @pytest.mark.parametrize("bad, message", [({"greff_variants": "yes"}, "greff_variants must be True or False"),
                                           ({"workers": 0}, "workers must be a positive integer"),
+                                          ({"thesis": "yes"}, "thesis must be True or False"),
+                                          ({"thesis_scale": "huge"}, "unknown scale"),
+                                          ({"dekf": True}, "not built yet"),
                                           ({"trials": 0}, "trials must be None or a positive integer")])
 def test_a_bad_flag_or_count_fails_in_the_first_step(tmp_path, bad, message):
     assert_fails_in_first_step("languages", tmp_path, message, **bad)

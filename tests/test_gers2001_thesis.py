@@ -150,20 +150,24 @@ def fake_record(arch="peephole", learned=(True,) * 10, sequences=20_000, interva
             "trials": trials, "n_weights": 90, "budget": 200_000, "n_max": p.n_max, "seeds": {}, "wall_time_s": 1.0}
 
 
-def test_scales_run_the_stated_settings():
-    default = tc.thesis_jobs("default")
+def test_scales_run_the_stated_settings(monkeypatch):
+    monkeypatch.setattr(tc, "dekf_available", lambda: True)
+    default = tc.thesis_jobs("default", dekf=True)
     cells = {(j.protocol.lr, j.protocol.momentum) for j in default if j.protocol.method == "gd"}
     assert cells == set(tc.THESIS_SCALES["default"]["gd"]) and all(j.trials == 10 for j in default)
     assert [j.protocol.delta for j in default if j.protocol.method == "dekf"] == [10.0]
     assert {j.arch for j in default} == {"peephole", "forget", "vanilla", "rnn"}
     assert {j.arch for j in default if (j.protocol.lr, j.protocol.momentum) != (1e-4, 0.99)} == {"peephole"}
-    paper = tc.thesis_jobs("paper")
+    paper = tc.thesis_jobs("paper", dekf=True)
     gd = [j for j in paper if j.protocol.method == "gd" and j.arch == "peephole"]
     assert len(gd) == 2 * 14 and {j.protocol.train_range for j in gd} == {(1, 10), (20, 21)}
     assert all(j.budget == 10_000_000 and j.protocol.n_max == 500 for j in gd)
     dekf = [j for j in paper if j.protocol.method == "dekf"]
     assert len(dekf) == 14 and all(j.budget == 100_000 and j.protocol.n_max == 10_000 for j in dekf)
-    assert not [j for j in tc.thesis_jobs("default", dekf=False) if j.protocol.method == "dekf"]
+    assert not [j for j in tc.thesis_jobs("default") if j.protocol.method == "dekf"]
+    monkeypatch.setattr(tc, "dekf_available", lambda: False)
+    with pytest.raises(ValueError, match="not built yet"):
+        tc.thesis_jobs("default", dekf=True)
     assert {j.arch for j in tc.thesis_jobs("tiny", architectures="rnn")} == {"peephole", "rnn"}
     for bad, match in [(dict(scale="huge"), "scale"), (dict(architectures="lstm"), "architecture"),
                        (dict(trials=0), "trials"), (dict(dekf="yes"), "dekf")]:
@@ -230,3 +234,19 @@ def test_best_nets_trace_and_counting_text():
     fig, data = figures.plot_thesis_trace(best["gd"]["net"], th.THESIS_LANGUAGES["anbncn"], 50, "t")
     assert len(data["t"]) == 151 and set(np.unique(data["target_$"])) == {-1.0, 1.0}
     assert "trial" in tc.trace_caption("gd", best["gd"])
+
+
+def test_thesis_jobs_run_through_run_jobs_and_report_their_solved_trials():
+    from lstmlib.study.jobs import run_jobs
+    lines = []
+    job = th.ThesisJob(th.ThesisProtocol(lr=1e-2, n_max=40), "peephole", 2, 5000)
+    (rec,) = run_jobs([job], workers=1, progress=lines.append)
+    solved = sum(t["status"] == "solved" for t in rec["trials"])
+    assert solved >= 1 and any(f"{solved}/2 solved" in line for line in lines)
+
+
+def test_a_kalman_filter_job_is_refused_before_any_work_while_the_filter_is_not_built():
+    if th.dekf_available():
+        pytest.skip("the Kalman-filter trainer exists")
+    with pytest.raises(ValueError, match="not built yet"):
+        th.ThesisJob(th.ThesisProtocol(method="dekf"), "peephole", 2, 100).check()

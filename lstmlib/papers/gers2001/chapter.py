@@ -172,6 +172,13 @@ def published_rows(protocols=None) -> list[dict]:
         if p.paper.get("followup"):
             f = p.paper["followup"]
             text += f". {f['source']}: {f['text']} [{f['tag']}]"
+        if k == "anbncn":  # the protocol of Pérez-Ortiz's thesis, which follows the paper
+            (mean, best) = thesis_chapter.GD_GENERALISATION[(1, 10)]
+            d = thesis_chapter.DEKF_TABLES[(1, 10)][10.0]
+            text += (f". {thesis_chapter.THESIS} (follows the paper): gradient descent on n ∈ [1, 10] generalises to "
+                     f"{thesis_chapter.format_interval(mean)} on average, {thesis_chapter.format_interval(best)} at "
+                     f"best; the Kalman filter (P[0] = 10·I) {thesis_chapter.format_interval(d[2])} and "
+                     f"{thesis_chapter.format_interval(d[3])} [P]; Cuadros 7.4-7.7 in the chapter")
         rows.append({"row": k, "experiment": p.title, "the paper": text})
     return rows
 

@@ -99,6 +99,12 @@ DEKF_TABLES = {
 }
 
 
+def dekf_available() -> bool:
+    """Whether the Kalman-filter trainer is part of this library (``lstmlib.training.dekf``)."""
+    import importlib.util
+    return importlib.util.find_spec("lstmlib.training.dekf") is not None
+
+
 def check_train_range(train_range) -> tuple:
     """A training range of the thesis: (1, 10) or (20, 21) (the tables' two regimes)."""
     t = tuple(train_range) if isinstance(train_range, (tuple, list)) else None
@@ -243,7 +249,6 @@ class ThesisJob(ChapterJob):
     """``trials`` nets of ``arch`` trained on one :class:`ThesisProtocol` setting for at most ``budget`` strings
     each (the thesis: 10⁷ for gradient descent, 10⁵ for DEKF); runs in :func:`lstmlib.study.jobs.run_jobs`."""
 
-    unit = "strings"
     architectures = THESIS_ARCHITECTURES
 
     def seeds(self) -> dict:
@@ -260,6 +265,8 @@ class ThesisJob(ChapterJob):
 
     def check(self):
         super().check()
+        if self.protocol.method == "dekf" and not dekf_available():
+            raise ValueError(f"{self.name}: the Kalman-filter trainer (lstmlib.training.dekf) is not built yet")
         if self.protocol.method == "dekf" and self.arch == "rnn":
             raise ValueError(f"{self.name}: the Kalman filter here trains LSTMs only (truncated RTRL Jacobian)")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..._checks import check_choice
 from ...study.jobs import check_job_options, choose_names
 from .thesis import (DEKF_TABLES, GD_GENERALISATION, GD_TABLES, THESIS, THESIS_ARCHITECTURES, ThesisJob,
-                     ThesisProtocol, format_interval, summarise)
+                     ThesisProtocol, dekf_available, format_interval, summarise)
 
 #: Within this factor of the thesis' number (either way) counts as the same result.
 FACTOR = 2.0
@@ -46,7 +46,7 @@ VERDICTS = {
 
 
 def thesis_jobs(scale="default", architectures=None, trials=None, seed=0, gd_budget=None, dekf_budget=None,
-                dekf=True, languages=("anbncn",)) -> list:
+                dekf=False, languages=("anbncn",)) -> list:
     """The thesis-protocol jobs of one scale, validated before any work: the peephole LSTM (the thesis' net)
     at every gradient-descent cell of the scale, each training range, and the Kalman filter at each δ; the
     other ``architectures`` (default: forget, vanilla, rnn) at the scale's ``others_at`` cell (at paper scale:
@@ -58,6 +58,9 @@ def thesis_jobs(scale="default", architectures=None, trials=None, seed=0, gd_bud
     check_job_options(seed, trials=trials, gd_budget=gd_budget, dekf_budget=dekf_budget)
     if not isinstance(dekf, bool):
         raise ValueError(f"dekf must be True or False, got {dekf!r}")
+    if dekf and not dekf_available():
+        raise ValueError("dekf=True: the Kalman-filter trainer (lstmlib.training.dekf) is not built yet; "
+                         "run with dekf=False")
     langs = choose_names(languages, ["anbncn"], {"anbncn": 1, "anbn": 1}, "language")
     K = trials or cfg["trials"]
     jobs = []
@@ -212,7 +215,8 @@ def thesis_text(records) -> str:
     without = [r for r in records if r["arch"] != "peephole" and r["setting"]["language"] == "anbncn"]
     for rec in without:
         s = summarise(rec)
-        parts.append(f"{THESIS_ARCHITECTURES[rec['arch']][2].capitalize()}: {s['learned']}/{s['trials']} learn "
+        what = THESIS_ARCHITECTURES[rec["arch"]][2]
+        parts.append(f"{what[0].upper() + what[1:]}: {s['learned']}/{s['trials']} learn "
                      f"({protocol_of(rec).rule()}).")
     for rec in (r for r in peep if r["setting"]["method"] == "dekf"):
         p = protocol_of(rec)
@@ -275,3 +279,44 @@ def counting_text(method, best) -> str:
     name = "gradient-descent" if method == "gd" else "Kalman-filter"
     return (f"The best {name} net {'accepts' if ok else 'rejects'} a{TRACE_N_SUP}b{TRACE_N_SUP}c{TRACE_N_SUP}: "
             + "; ".join(parts) + ".")
+
+
+# --- what the chapter's cells call ---------------------------------------------------------------------------------
+def resolve_scale(thesis_scale, scale) -> str:
+    """The thesis part's scale: ``thesis_scale``, or by default "tiny" at the chapter's tiny scale, "paper" at
+    its paper scale and "default" otherwise."""
+    return thesis_scale or {"tiny": "tiny", "paper": "paper"}.get(scale, "default")
+
+
+def chapter_jobs(thesis, thesis_scale, scale, architectures, trials, seed, dekf) -> tuple:
+    """``(jobs, scale)`` of the chapter's thesis part, checked before any work (no jobs when ``thesis`` is
+    False)."""
+    if not isinstance(thesis, bool):
+        raise ValueError(f"thesis must be True or False, got {thesis!r}")
+    chosen = resolve_scale(thesis_scale, scale)
+    return (thesis_jobs(chosen, architectures, trials, seed, dekf=dekf) if thesis else []), chosen
+
+
+def scale_text(thesis_scale, scale, architectures, custom) -> str:
+    """The scorecard's scale column for the thesis rows: the scale, "(custom)" when a parameter changed it."""
+    changed = custom or architectures is not None or thesis_scale != resolve_scale(None, scale)
+    return f"{thesis_scale}{' (custom)' if changed else ''}"
+
+
+def export_traces(records, figures_path, glue):
+    """Export the trace of the best net of each method (:func:`best_nets`) as ``languages_thesis_trace_<method>``
+    and glue ``lang_thesis_count_<method>``; returns the figure exporter (its ``figures`` go into the results
+    file)."""
+    from ...study.results import FigureExporter
+    from .figures import plot_thesis_trace
+    best = best_nets(records)
+    export = FigureExporter(figures_path, {f"languages_thesis_trace_{m}": trace_caption(m, b) for m, b in best.items()},
+                            glue=glue)
+    for method in ("gd", "dekf"):
+        if method in best:
+            b = best[method]
+            export(*plot_thesis_trace(b["net"], protocol_of(b["record"]).lang, TRACE_N,
+                                      f"thesis protocol, best {method} net"), f"languages_thesis_trace_{method}")
+        glue(f"lang_thesis_count_{method}", counting_text(method, best[method]) if method in best
+             else f"(No {method} net was trained.)", display=False)
+    return export
