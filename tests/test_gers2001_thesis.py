@@ -1,6 +1,8 @@
 """The aⁿbⁿcⁿ protocol of Pérez-Ortiz's 2002 thesis (ch. 7): topology, initialisation, coding, stopping rule,
 generalisation interval, the published tables and the jobs."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -145,7 +147,6 @@ def fake_record(arch="peephole", learned=(True,) * 10, sequences=20_000, interva
     trials = [{"trial": k, "status": "solved" if ok else "budget", "sequences": sequences if ok else None,
                "sequences_seen": sequences, "interval": list(interval) if ok else None, "curve": [], "weights": {}}
               for k, ok in enumerate(learned)]
-    import dataclasses
     return {"job": f"{p.key}/{arch}", "protocol": p.key, "arch": arch, "setting": dataclasses.asdict(p),
             "trials": trials, "n_weights": 90, "budget": 200_000, "n_max": p.n_max, "seeds": {}, "wall_time_s": 1.0}
 

@@ -3,7 +3,7 @@ results table beside the thesis' Cuadros 7.4-7.7, and the scorecard rows with th
 
 from __future__ import annotations
 
-from ..._checks import check_choice
+from ..._checks import check_choice, check_flag
 from ...study.jobs import check_job_options, choose_names
 from .thesis import (DEKF_TABLES, GD_GENERALISATION, GD_TABLES, THESIS, THESIS_ARCHITECTURES, ThesisJob,
                      ThesisProtocol, dekf_available, format_interval, summarise)
@@ -56,8 +56,7 @@ def thesis_jobs(scale="default", architectures=None, trials=None, seed=0, gd_bud
     others = choose_names(architectures, [a for a in THESIS_ARCHITECTURES if a != "peephole"],
                           THESIS_ARCHITECTURES, "architecture")
     check_job_options(seed, trials=trials, gd_budget=gd_budget, dekf_budget=dekf_budget)
-    if not isinstance(dekf, bool):
-        raise ValueError(f"dekf must be True or False, got {dekf!r}")
+    check_flag("dekf", dekf)
     if dekf and not dekf_available():
         raise ValueError("dekf=True: the Kalman-filter trainer (lstmlib.training.dekf) is not built yet; "
                          "run with dekf=False")
@@ -291,8 +290,7 @@ def resolve_scale(thesis_scale, scale) -> str:
 def chapter_jobs(thesis, thesis_scale, scale, architectures, trials, seed, dekf) -> tuple:
     """``(jobs, scale)`` of the chapter's thesis part, checked before any work (no jobs when ``thesis`` is
     False)."""
-    if not isinstance(thesis, bool):
-        raise ValueError(f"thesis must be True or False, got {thesis!r}")
+    check_flag("thesis", thesis)
     chosen = resolve_scale(thesis_scale, scale)
     return (thesis_jobs(chosen, architectures, trials, seed, dekf=dekf) if thesis else []), chosen
 
