@@ -13,8 +13,10 @@ Layers, each importing only those before it (``tests/test_architecture.py`` enfo
 from . import engines, model, papers, study, tasks, training  # importing engines registers them with Network
 from ._version import __version__
 from .model import ARCHITECTURES, ArchSpec, Batch, Layout, Network, build, get_spec
-from .training import OPTIMIZERS, SGD, Adam, History, Momentum, OnlineLearner, StreamResult, Trainer, train
+from .training import (DEKF, OPTIMIZERS, SGD, Adam, DEKFLearner, History, Momentum, OnlineLearner, StreamResult,
+                       Trainer, train)
 
-__all__ = ["ARCHITECTURES", "OPTIMIZERS", "Adam", "ArchSpec", "Batch", "History", "Layout", "Momentum", "Network",
+__all__ = ["ARCHITECTURES", "DEKF", "OPTIMIZERS", "Adam", "ArchSpec", "Batch", "DEKFLearner", "History", "Layout",
+           "Momentum", "Network",
            "OnlineLearner", "SGD", "StreamResult", "Trainer", "build", "engines", "get_spec", "model", "papers",
            "study", "tasks", "train", "training"]
