@@ -15,7 +15,8 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     assert_progress_in_one_block(nb)
     glued = glued_figures(nb)
     assert set(glued) == {"fig_languages_generalisation", "fig_languages_sequences", "fig_languages_trace_anbn",
-                          "fig_languages_trace_anbncn", "fig_languages_greff", "fig_languages_thesis_trace_gd"}
+                          "fig_languages_trace_anbncn", "fig_languages_greff", "fig_languages_thesis_trace_gd",
+                          "fig_languages_thesis_trace_dekf"}
     assert all("application/papermill.record/image/png" in d for d in glued.values())
     texts = {o["metadata"]["scrapbook"]["name"]: o["data"]["application/papermill.record/text/plain"]
              for c in nb.cells for o in c.get("outputs", [])
@@ -30,8 +31,13 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     assert doc["chapter"] == "languages" and doc["seed"] == 0 and doc["parameters"]["scale"] == "tiny"
     thesis = [r for r in doc["records"] if r["protocol"].startswith("thesis_")]
     assert {r["job"] for r in thesis} == {"thesis_anbncn_1-10_gd_a1e-02_m0/peephole"} | {
-        f"thesis_anbncn_1-10_gd_a1e-04_m0.99/{a}" for a in ("peephole", "forget", "vanilla", "rnn")}
-    assert all(len(r["trials"]) == 2 and r["budget"] == 3000 and r["n_max"] == 40 for r in thesis)
+        f"thesis_anbncn_1-10_gd_a1e-04_m0.99/{a}" for a in ("peephole", "forget", "vanilla", "rnn")} | {
+        "thesis_anbncn_1-10_dekf_d10/peephole"}
+    gd = [r for r in thesis if r["setting"]["method"] == "gd"]
+    assert all(len(r["trials"]) == 2 and r["budget"] == 3000 and r["n_max"] == 40 for r in gd)
+    dekf = [r for r in thesis if r["setting"]["method"] == "dekf"]
+    assert all(len(r["trials"]) == 2 and r["budget"] == 200 and r["n_max"] == 40 for r in dekf)
+    assert "Kalman filter" in texts["lang_thesis"] and "Kalman-filter net" in texts["lang_thesis_count_dekf"]
     doc["records"] = [r for r in doc["records"] if r not in thesis]
     jobs = [r["job"] for r in doc["records"]]
     main = {f"{lang}/{a}" for lang in ("anbn", "anbncn") for a in ("rnn", "vanilla", "forget", "peephole")}
@@ -56,7 +62,8 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     assert all("[U]" in r["paper"] for r in rows)
     assert_figures_listed(doc, tmp_path / "figures", {"fig-languages-generalisation", "fig-languages-sequences",
                                              "fig-languages-trace-anbn", "fig-languages-trace-anbncn",
-                                             "fig-languages-greff", "fig-languages-thesis-trace-gd"})
+                                             "fig-languages-greff", "fig-languages-thesis-trace-gd",
+                                             "fig-languages-thesis-trace-dekf"})
 
 
 def test_a_bad_parameter_fails_in_the_first_step(tmp_path):
@@ -67,7 +74,7 @@ def test_a_bad_parameter_fails_in_the_first_step(tmp_path):
                                           ({"workers": 0}, "workers must be a positive integer"),
                                           ({"thesis": "yes"}, "thesis must be True or False"),
                                           ({"thesis_scale": "huge"}, "unknown scale"),
-                                          ({"dekf": True}, "not built yet"),
+                                          ({"dekf": "yes"}, "dekf must be True or False"),
                                           ({"trials": 0}, "trials must be None or a positive integer")])
 def test_a_bad_flag_or_count_fails_in_the_first_step(tmp_path, bad, message):
     assert_fails_in_first_step("languages", tmp_path, message, **bad)

@@ -246,8 +246,23 @@ def test_thesis_jobs_run_through_run_jobs_and_report_their_solved_trials():
     assert solved >= 1 and any(f"{solved}/2 solved" in line for line in lines)
 
 
-def test_a_kalman_filter_job_is_refused_before_any_work_while_the_filter_is_not_built():
-    if th.dekf_available():
-        pytest.skip("the Kalman-filter trainer exists")
-    with pytest.raises(ValueError, match="not built yet"):
-        th.ThesisJob(th.ThesisProtocol(method="dekf"), "peephole", 2, 100).check()
+def test_a_kalman_filter_job_learns_like_the_thesis_and_its_records_are_whole():
+    """δ = 10 on n ∈ [1, 10] (Cuadro 7.6: 100 % learned after ~2,000 strings): 4 nets, at most 3,000 strings,
+    checked every 1,000; the job's record has the same form as gradient descent's."""
+    from lstmlib.papers.gers2001.dekf_jobs import thesis_filter
+    assert th.dekf_available()
+    assert thesis_filter(th.ThesisProtocol(method="dekf", delta=0.1)).q_min == 5e-3
+    long = thesis_filter(th.ThesisProtocol(method="dekf", train_range=(20, 21), delta=0.1))
+    assert (long.q_max, long.q_min, long.delta) == (5e-3, 1e-6, 0.1)
+    lines = []
+    job = th.ThesisJob(th.ThesisProtocol(method="dekf", delta=10.0, n_max=60), "peephole", 4, 3000)
+    rec = job.run(lines.append)
+    summary = th.summarise(rec)
+    assert summary["learned"] >= 3 and summary["diverged"] == 0, summary
+    for t in rec["trials"]:
+        if t["status"] == "solved":
+            assert t["sequences"] % 1000 == 0 and t["sequences"] == t["sequences_seen"] <= 3000
+            assert t["interval"][0] == 1 and 10 <= t["interval"][1] <= 60 and t["curve"]
+    assert any("learned" in line for line in lines)
+    with pytest.raises(ValueError, match="LSTMs only"):
+        th.ThesisJob(th.ThesisProtocol(method="dekf"), "rnn", 2, 100).check()
