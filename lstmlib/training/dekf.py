@@ -78,12 +78,14 @@ class DEKFResult:
     """What :meth:`DEKFLearner.train_strings` returns, per trial and string (``[trials, strings]``):
     ``squared_error`` Σ_t ‖d - y‖² over the string (NaN where the trial did not run it) and ``all_right``
     (every output on the right side of the threshold at every step, judged before each correction: the
-    string is accepted; False where not run); per trial ``steps`` run and ``diverged``."""
+    string is accepted; False where not run); per trial ``steps`` run and ``diverged``; ``jacobian [trials,
+    Σ lengths, n, outputs]`` with ``record_jacobian``, else None."""
 
     squared_error: np.ndarray
     all_right: np.ndarray
     steps: np.ndarray
     diverged: np.ndarray
+    jacobian: np.ndarray | None = None
 
 
 class DEKFLearner:
@@ -137,8 +139,8 @@ class DEKFLearner:
         """Run strings ``x [trials, N, T, inputs]`` (or ``[N, T, inputs]`` for every trial), targets of the same
         shape with ``outputs``, ``lengths [trials, N]`` (or ``[N]``), each from a reset state, one correction per
         step (``weights``: loss weights ``[.., N, T]``, 0 = no target, no correction; default 1).  ``update=False``
-        only runs and scores them.  ``record_jacobian``: also return the per-step Jacobian ``[trials, Σ lengths,
-        n, outputs]`` (as ``result.jacobian``; for tests and small runs)."""
+        only runs and scores them.  ``record_jacobian``: also return the per-step Jacobian (``result.jacobian``;
+        for tests and small runs)."""
         net = self.net
         K, L = net.trials, net.layout
         x, target = np.asarray(x, float), np.asarray(target, float)
@@ -192,7 +194,4 @@ class DEKFLearner:
         compiled.load_master(net.params, master)
         sse[~was_active] = np.nan
         right[~was_active] = False
-        result = DEKFResult(sse, right, ran, self.active == -1)
-        if record_jacobian:
-            result.jacobian = jac
-        return result
+        return DEKFResult(sse, right, ran, self.active == -1, jac if record_jacobian else None)
