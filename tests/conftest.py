@@ -123,3 +123,27 @@ def assert_narrative_plus_calls(chapter):
     assert sum("run_jobs(" in s for s in lines) == 1 and sum("jobs_for(" in s for s in lines) == 1
     assert "parameters" in code[0].metadata.get("tags", [])
     assert all(c.outputs == [] and c.execution_count is None for c in code)
+
+
+def sigma(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def peephole_step_gradient(layout, u, es, do, s_new, partials):
+    """One step's truncated gradient of a peephole LSTM, written out for the numpy references of the online
+    learner and the Kalman filter: from the sources ``u`` = [1, x, y(t-1)], the error signals at the cell
+    states (``es``) and at the output gates' nets (``do``), the new states ``s_new`` and the RTRL partials
+    ``(dz, di, df, dpi, dpf)`` of the states with respect to the cell-input, input-gate and forget-gate weights
+    and the input- and forget-gate peepholes.  Returns the gradients of the hidden weights and the peepholes."""
+    L = layout
+    C, S, NB = L.n_cells, L.cells_per_block, L.n_blocks
+    dz, di, df, dpi, dpf = partials
+    gW, gP = np.zeros((L.n_rows, L.n_sources)), np.zeros((3, C))
+    gW[:C] = es[:, None] * dz
+    gW[L.rows["input_gate"]] = (es[:, None] * di).reshape(NB, S, -1).sum(1)
+    gW[L.rows["forget_gate"]] = (es[:, None] * df).reshape(NB, S, -1).sum(1)
+    gW[L.rows["output_gate"]] = np.outer(do, u)
+    gP[0] = (es[:, None] * dpi).reshape(NB, S, S).sum(1).ravel()
+    gP[1] = (es[:, None] * dpf).reshape(NB, S, S).sum(1).ravel()
+    gP[2] = do[np.arange(C) // S] * s_new
+    return gW, gP

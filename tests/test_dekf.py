@@ -5,6 +5,8 @@ groups, annealing, bad inputs, divergence and determinism."""
 import numpy as np
 import pytest
 
+from conftest import peephole_step_gradient, sigma
+
 import lstmlib
 from lstmlib.engines.dekf import weight_groups
 from lstmlib.papers.gers2001.thesis import THESIS_LANGUAGES, thesis_network
@@ -78,10 +80,6 @@ def test_groups_are_one_per_unit_with_the_peepholes_in_their_gate():
 
 
 # --- a numpy loop written from the equations ----------------------------------------------------------------------
-def sigma(v):
-    return 1 / (1 + np.exp(-v))
-
-
 def numpy_dekf(net, k, x, d, lengths, f: DEKF, threshold=0.0):
     """Trial k of a peephole LSTM (forget gates, identity g and h, outputs 4σ - 2 over [1, y, x]) trained by the
     DEKF, one string after another from a reset state, with explicit matrices.  Returns the final weights
@@ -123,14 +121,7 @@ def numpy_dekf(net, k, x, d, lengths, f: DEKF, threshold=0.0):
                 eps = Wo[:, 1:1 + C].T @ e
                 es = o[blk] * eps
                 do = o * (1 - o) * (s_new * eps).reshape(NB, S).sum(1)
-                gW, gP = np.zeros_like(W), np.zeros_like(P)
-                gW[:C] = es[:, None] * dz
-                gW[ri] = (es[:, None] * di).reshape(NB, S, -1).sum(1)
-                gW[rf] = (es[:, None] * df).reshape(NB, S, -1).sum(1)
-                gW[ro] = np.outer(do, u)
-                gP[0] = (es[:, None] * dpi).reshape(NB, S, S).sum(1).ravel()
-                gP[1] = (es[:, None] * dpf).reshape(NB, S, S).sum(1).ravel()
-                gP[2] = do[blk] * s_new
+                gW, gP = peephole_step_gradient(L, u, es, do, s_new, (dz, di, df, dpi, dpf))
                 H[:, j] = flat(g, {"hidden": [gW], "peephole": [gP], "output": [np.outer(e, src_out)]}, 0)
             resid = d[s, t] - out
             err += resid @ resid

@@ -4,6 +4,8 @@ are per step (checked against a numpy reference), and its stream controls behave
 import numpy as np
 import pytest
 
+from conftest import peephole_step_gradient, sigma
+
 import lstmlib
 from lstmlib.engines import kernels
 from lstmlib.engines import online
@@ -113,10 +115,6 @@ def test_online_outputs_equal_network_forward(dtype):
 
 # numpy reference: forward, RTRL partials and SGD, one update per step ---------------------------------------
 
-def sigma(v):
-    return 1 / (1 + np.exp(-v))
-
-
 def numpy_rtrl_sgd(net, k, x, y, lr, delayed=False):
     """Peephole LSTM (forget gate, tanh g and h, logistic output) trained online by SGD with the
     truncated gradient, written out for trial k.  ``delayed``: the wrong order, each update applied
@@ -154,15 +152,7 @@ def numpy_rtrl_sgd(net, k, x, y, lr, delayed=False):
         eps = Wo[:, 1:].T @ e
         es = o[blk] * (1 - hs ** 2) * eps
         do = o * (1 - o) * (hs * eps).reshape(NB, S).sum(1)
-        gW = np.zeros_like(W)
-        gP = np.zeros_like(P)
-        gW[:C] = es[:, None] * dz
-        gW[ri] = (es[:, None] * di).reshape(NB, S, -1).sum(1)
-        gW[rf] = (es[:, None] * df).reshape(NB, S, -1).sum(1)
-        gW[ro] = np.outer(do, u)
-        gP[0] = (es[:, None] * dpi).reshape(NB, S, S).sum(1).ravel()
-        gP[1] = (es[:, None] * dpf).reshape(NB, S, S).sum(1).ravel()
-        gP[2] = do[blk] * s_new
+        gW, gP = peephole_step_gradient(L, u, es, do, s_new, (dz, di, df, dpi, dpf))
         gO = np.outer(e, src_out)
         step = (gW * masks["hidden"], gP * masks["peephole"], gO * masks["output"])
         if delayed:
