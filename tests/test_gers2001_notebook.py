@@ -32,7 +32,8 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     thesis = [r for r in doc["records"] if r["protocol"].startswith("thesis_")]
     assert {r["job"] for r in thesis} == {"thesis_anbncn_1-10_gd_a1e-02_m0/peephole"} | {
         f"thesis_anbncn_1-10_gd_a1e-04_m0.99/{a}" for a in ("peephole", "forget", "vanilla", "rnn")} | {
-        "thesis_anbncn_1-10_dekf_d10/peephole"}
+        "thesis_anbncn_1-10_dekf_d10/peephole"} | {
+        f"thesis_anbn_1-10_{rule}/peephole" for rule in ("gd_a1e-02_m0", "gd_a1e-04_m0.99", "dekf_d10")}
     gd = [r for r in thesis if r["setting"]["method"] == "gd"]
     assert all(len(r["trials"]) == 2 and r["budget"] == 3000 and r["n_max"] == 40 for r in gd)
     dekf = [r for r in thesis if r["setting"]["method"] == "dekf"]
@@ -55,7 +56,11 @@ def test_tiny_run_writes_its_results_file_and_figures(tmp_path):
     thesis_rows = [r for r in rows if "thesis protocol" in r["experiment"]]
     assert thesis_rows and all("[P]" in r["paper"] for r in thesis_rows)
     assert thesis_rows[-1]["model"] == "LSTM without peepholes"
-    rows = [r for r in rows if r not in thesis_rows]
+    conventions = [r for r in rows if "thesis conventions" in r["experiment"]]  # aⁿbⁿ: the abstract's claim only
+    assert [r["experiment"].rsplit(", ", 1)[1] for r in conventions] == ["gradient descent", "the Kalman filter"]
+    assert all("[P-abs]" in r["paper"] and r["verdict"] in ("reproduced", "partly", "not reproduced")
+               for r in conventions)
+    rows = [r for r in rows if r not in thesis_rows + conventions]
     assert [(r["experiment"], r["model"]) for r in rows] == [
         ("aⁿbⁿ (context-free)", "peephole LSTM"), ("aⁿbⁿ (context-free)", "plain RNN"),
         ("aⁿbⁿcⁿ (context-sensitive)", "peephole LSTM"), ("aⁿbⁿcⁿ (context-sensitive)", "plain RNN")]
@@ -74,7 +79,8 @@ def test_a_bad_parameter_fails_in_the_first_step(tmp_path):
                                           ({"workers": 0}, "workers must be a positive integer"),
                                           ({"thesis": "yes"}, "thesis must be True or False"),
                                           ({"thesis_scale": "huge"}, "unknown scale"),
-                                          ({"dekf": "yes"}, "dekf must be True or False"),
+                                          ({"thesis_methods": "kalman"}, "unknown method"),
+                                          ({"thesis_languages": "dyck"}, "unknown language"),
                                           ({"trials": 0}, "trials must be None or a positive integer")])
 def test_a_bad_flag_or_count_fails_in_the_first_step(tmp_path, bad, message):
     assert_fails_in_first_step("languages", tmp_path, message, **bad)
