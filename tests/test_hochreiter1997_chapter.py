@@ -120,16 +120,27 @@ def test_scale_label():
     assert hs97.scale_label("paper", ["4"]) == "paper (custom)"
 
 
-def test_scorecard_rows_one_per_1997_row_run_then_every_row_not_run():
+def test_scorecard_rows_one_per_row_and_architecture_run_then_every_row_not_run():
     protocols = {"4_T100": ADDING}
-    summaries = [summary(), summary(arch="rnn", solved=0), summary("4_T100_logistic")]
+    summaries = [summary(), summary(arch="rnn", solved=0), summary(arch="peephole", solved=0, wrong_median=900.0),
+                 summary("4_T100_logistic")]
     rows = hs97.scorecard_rows(summaries, protocols, "default")
-    assert len(rows) == len(hs97.PROTOCOLS)
+    assert len(rows) == len(hs97.PROTOCOLS) + 2  # the ablation has no row
     assert rows[0]["experiment"] == ADDING.title and rows[0]["scale"] == "default: 10 trials"
     assert rows[0]["chapter"] == "noisy_recall" and rows[0]["verdict"] == "reproduced"
     assert rows[0]["ours"] == "10/10 solved, mean 100,000 sequences, 1.25 wrong of 2560 (mean over solved)"
-    assert all(r["verdict"] == "not run" for r in rows[1:])
-    assert [r["experiment"] for r in rows[1:]] == [p.title for k, p in hs97.PROTOCOLS.items() if k != "4_T100"]
+    assert rows[0]["paper"] == hs97.chapter.paper_text(ADDING)
+    # the paper trained only its own LSTM: the others' rows are ours alone, the paper's number beside them
+    rnn, peephole = rows[1], rows[2]
+    assert (rnn["model"], rnn["verdict"]) == ("plain RNN", hs97.chapter.NOT_IN_PAPER)
+    assert rnn["paper"] == "LSTM 1997: " + hs97.chapter.paper_text(ADDING)
+    assert hs97.chapter.baseline(ADDING)["wrong"] == 2168  # the median trial's 2,180 wrong: no better
+    assert rnn["ours"] == "0/10 solved, 2,180 wrong of 2560 at the budget (mean); best constant output 2,168 wrong " \
+        "(at chance)"
+    assert peephole["model"] == "peephole LSTM" and not peephole["ours"].endswith("(at chance)")  # beats the constant
+    assert hs97.chapter.NOT_IN_PAPER in hs97.chapter.VERDICTS
+    assert all(r["verdict"] == "not run" for r in rows[3:])
+    assert [r["experiment"] for r in rows[3:]] == [p.title for k, p in hs97.PROTOCOLS.items() if k != "4_T100"]
     assert "-p experiments '[\"4_T500\"]'" in next(r["ours"] for r in rows if r["experiment"].endswith("T = 500"))
 
 

@@ -225,10 +225,16 @@ def test_rescore_recomputes_a_results_files_verdicts_under_todays_rules():
     doc = {"records": [record, {**record, "arch": "rnn"}], "summary": {"scorecard": [
         {"experiment": title, "model": "LSTM 1997", "verdict": "reproduced"},   # written under the old rule
         {"experiment": PROTOCOLS["4_T100"].title, "model": "LSTM 1997", "verdict": "not run"}]}}
-    assert [r["verdict"] for r in report.rescore(doc)] == ["faster", "not run"]
+    assert [r["verdict"] for r in report.rescore({**doc, "records": [record]})] == ["faster", "not run"]
     rows = report.rescore({**doc, "summary": {"scorecard": [{"experiment": title, "model": "LSTM 1997",
                                                              "verdict": "reproduced", "paper": "§5.3 (3a), old"}]}})
     assert rows[0]["paper"] == report.paper_text(PROTOCOLS["3a_T100_N3"])  # the paper's side as read today
+    # a file written when only the 1997 LSTM had rows: the plain RNN's row is added, scaled by its parameters
+    added = report.rescore({**doc, "parameters": {"scale": "paper", "experiments": "3a_T100_N3", "T": None}})
+    assert [(r["model"], r["verdict"]) for r in added] == [("LSTM 1997", "faster"), ("plain RNN", "not in the paper"),
+                                                          ("LSTM 1997", "not run")]
+    assert added[1]["scale"] == "paper (custom): 3 trials" and added[1]["experiment"] == title
+    assert added[1]["paper"] == "LSTM 1997: " + report.paper_text(PROTOCOLS["3a_T100_N3"])
 
 
 def test_a_watched_job_stops_nothing_and_records_where_the_flat_rule_would_have(tiny_jobs):

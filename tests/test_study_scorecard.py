@@ -94,6 +94,7 @@ def test_the_1997_verdicts_are_all_defined():
              {**base, "solved": 0, "wrong_median": 1300.0, "mae_median": 0.5}]
     level = {"constant": 0.5, "wrong": 1280, "n": 2560, "mean_abs_error": 0.5}
     got = {h97.verdict(s, {"sequences": 100, "wrong": 1}, level) for s in cases} | {h97.verdict(base, {}, level)}
+    got.add(h97.row_verdict(h97.PROTOCOLS["4_T100"], {**base, "arch": "rnn"}))  # one the paper did not train
     assert got == set(h97.VERDICTS)  # every branch is reached and defined
 
 
@@ -154,8 +155,12 @@ def test_collect_recomputes_verdicts_and_keeps_the_written_one(tmp_path):
                                                                 for r in doc["summary"]["scorecard"]])
     assert [(r["verdict"], r.get("verdict_as_run")) for r in rows] == [("partly", "reproduced"), ("partly", None)]
     assert "verdict when it ran: reproduced (older rules)" in sc.table_html(sc.merge(rows), GLOSSARY)
-    with pytest.raises(ValueError, match="number of rows"):
-        sc.collect(tmp_path / "build", rescore=lambda doc: [])
+    # rows are paired with the written ones by (chapter, experiment, model): a row the file's rules left out
+    # has no verdict as run, a row that rescoring drops is gone
+    added = sc.collect(tmp_path / "build", rescore=lambda doc: [row("partly", experiment="E3"), row("partly")])
+    assert [(r["experiment"], r.get("verdict_as_run")) for r in added] == [("E3", None), ("E1", "reproduced")]
+    with pytest.raises(ValueError, match="repeat a"):
+        sc.collect(tmp_path / "build", rescore=lambda doc: [row("partly"), row("reproduced")])
 
 
 def test_papers_rescore_dispatches_by_chapter():

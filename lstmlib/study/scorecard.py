@@ -50,8 +50,9 @@ def collect(results_dir, reference_dir=None, rescore=None) -> list[dict]:
     ``reference_dir`` (``run``: the folder's name; only the rows it ran: a reference run trains a few
     rows at the papers' protocols), each folder resolved against the project root, with each file's
     commit and date.  ``rescore``: a function ``doc -> rows`` that recomputes a results file's rows
-    under today's verdict rules (:func:`lstmlib.papers.rescore`); a row whose verdict changed keeps
-    the file's own under ``verdict_as_run``.  None: every file's rows as written."""
+    under today's verdict rules (:func:`lstmlib.papers.rescore`; it may add rows that the file's rules
+    left out); a row whose verdict changed keeps the file's own under ``verdict_as_run``.  None: every
+    file's rows as written."""
     rows = _rows_of(resolve_path(results_dir), "this build", rescore, keep_not_run=True)
     for run, folder in reference_folders(reference_dir):
         rows += _rows_of(folder, run, rescore, keep_not_run=False)
@@ -63,14 +64,20 @@ def _rows_of(folder, run, rescore, keep_not_run) -> list[dict]:
     for doc in read_results(folder):
         written = doc.get("summary", {}).get("scorecard", [])
         rows = rescore(doc) if rescore is not None else written
-        if len(rows) != len(written):
-            raise ValueError(f"rescoring {doc.get('chapter')!r} changed its number of rows")
+        as_run = {_key(r): r["verdict"] for r in written}  # a rescored row may be new: none then
+        if len({_key(r) for r in rows}) != len(rows):
+            raise ValueError(f"the scorecard rows of {doc.get('chapter')!r} repeat a (chapter, experiment, model)")
         prov = doc["provenance"]
-        for row, old in zip(rows, written):
+        for row in rows:
             if keep_not_run or row["verdict"] != "not run":
-                extra = {"verdict_as_run": old["verdict"]} if old["verdict"] != row["verdict"] else {}
+                old = as_run.get(_key(row), row["verdict"])
+                extra = {"verdict_as_run": old} if old != row["verdict"] else {}
                 out.append({**row, **extra, "commit": prov["commit"][:12], "date": prov["date"], "run": run})
     return out
+
+
+def _key(row) -> tuple:
+    return tuple(row.get(k) for k in _KEY)
 
 
 def reference_folders(reference_dir) -> list[tuple]:
@@ -106,7 +113,7 @@ def merge(*row_lists, chapters=()) -> list[dict]:
     groups: dict[tuple, list] = {}
     for rows in row_lists:
         for row in rows:
-            groups.setdefault(tuple(row.get(k) for k in _KEY), []).append(row)
+            groups.setdefault(_key(row), []).append(row)
     merged = []
     for runs in groups.values():
         best = max(runs, key=evidence_rank)  # max keeps the first of equals: the order given

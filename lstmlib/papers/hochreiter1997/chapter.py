@@ -90,6 +90,10 @@ def beats_baseline(summary, base) -> bool:
     or a smaller mean |error| (both medians over trials)."""
     return summary["wrong_median"] < base["wrong"] or summary["mae_median"] < base["mean_abs_error"]
 
+#: The verdict of a row of an architecture the paper did not train (the plain RNN, the forget-gate and peephole
+#: LSTMs): no number of the paper to judge it against.
+NOT_IN_PAPER = "not in the paper"
+
 #: The chapter's verdicts: label -> (kind, definition), as :func:`verdict` decides them (the scorecard
 #: page defines them from here; kinds as in :data:`lstmlib.study.scorecard.KINDS`).
 VERDICTS = {
@@ -110,7 +114,9 @@ VERDICTS = {
                        "than the best constant output, but not well enough)"),
     "at chance": ("failed", "no trial met the stopping rule, and the median trial does no better than the best "
                   "constant output (as many wrong test sequences or more, and a mean |error| no smaller)"),
-    "no paper row": ("open", "the paper publishes no number for this row (an ablation of ours)"),
+    "no paper row": ("open", "the paper publishes no number for this row (a length or an ablation of ours)"),
+    NOT_IN_PAPER: ("open", "the paper trained only its own LSTM on this row; this architecture's result is ours "
+                   "alone (the paper column shows the 1997 LSTM's number, for comparison)"),
 }
 
 
@@ -147,19 +153,41 @@ def verdict(summary, paper, base, factor=FACTOR) -> str:
 
 def rescore(doc) -> list[dict]:
     """The scorecard rows of a results file of this chapter (``doc``, e.g. a reference run written under
-    older rules) with each verdict recomputed from its records by today's :func:`verdict` and the
+    older rules) with each verdict recomputed from its records by today's :func:`row_verdict` and the
     paper's side as today's :data:`~.protocols.PROTOCOLS` give it; rows whose protocol is not one of
-    them (a custom length) keep theirs."""
-    runs = {PROTOCOLS[r["protocol"]].title: r for r in doc["records"]
-            if r.get("arch") == "vanilla" and r.get("protocol") in PROTOCOLS}
-    rows = []
+    them (a custom length) keep theirs.  A trained row of the paper's table that the file's scorecard
+    leaves out (files written before the other architectures had rows) is added, scaled as the file's
+    parameters say (:func:`scale_label`)."""
+    runs = {(PROTOCOLS[r["protocol"]].title, label(r["arch"])): r for r in doc["records"]
+            if "growth" not in r and r.get("protocol") in PROTOCOLS and r.get("arch") in ARCH_LABELS}
+    rows, ran = [], []
     for row in doc.get("summary", {}).get("scorecard", []):
-        record = runs.get(row["experiment"]) if row["verdict"] != "not run" else None
+        record = runs.pop((row["experiment"], row["model"]), None) if row["verdict"] != "not run" else None
         if record is not None:
             p = PROTOCOLS[record["protocol"]]  # the paper's side as the library reads it today, too
-            row = {**row, "verdict": verdict(summarise(record), p.paper, baseline(p)), "paper": paper_text(p)}
-        rows.append(row)
-    return rows
+            row = {**row, "verdict": row_verdict(p, summarise(record)), "paper": row_paper_text(p, record["arch"])}
+        (rows if row["verdict"] == "not run" else ran).append(row)
+    if runs:
+        par = doc.get("parameters", {})
+        overrides = (par.get(k) for k in ("experiments", "T", "trials", "budget", "forget_gate_bias"))
+        scale = scale_label(par.get("scale", "unknown scale"), *overrides)
+        ran += [scorecard_row(CHAPTER, PROTOCOLS[r["protocol"]], summarise(r), f"{scale}: {len(r['trials'])} trials",
+                              arch=r["arch"]) for r in runs.values()]
+    return ran + rows
+
+
+def row_verdict(protocol, summary) -> str:
+    """A scorecard row's verdict: the 1997 LSTM's by :func:`verdict`; every other architecture's
+    :data:`NOT_IN_PAPER` (the paper trained only its own LSTM), or "no paper row" where the paper has none."""
+    if summary["arch"] != "vanilla" and protocol.paper.get("sequences") is not None:
+        return NOT_IN_PAPER
+    return verdict(summary, protocol.paper, baseline(protocol))
+
+
+def row_paper_text(protocol, arch) -> str:
+    """The paper column of ``arch``'s row: the paper's number, which is always its 1997 LSTM's."""
+    text = paper_text(protocol)
+    return text if arch == "vanilla" or protocol.paper.get("sequences") is None else f"LSTM 1997: {text}"
 
 
 def paper_text(protocol) -> str:
@@ -184,18 +212,26 @@ def protocol_text(protocol, budget) -> str:
     return f"lr {protocol.lr:g}, stop: {protocol.stop.describe()}, budget {budget:,}"
 
 
-def scorecard_row(chapter, protocol, summary, scale, what="LSTM 1997") -> dict:
-    """One row of the reproduction scorecard for ``protocol``'s paper number against ``summary``."""
+def scorecard_row(chapter, protocol, summary, scale, arch="vanilla") -> dict:
+    """One row of the reproduction scorecard: ``summary`` (a job of ``arch``) against ``protocol``'s paper
+    number (:func:`row_verdict`)."""
+    base = baseline(protocol)
     ours = (f"{summary['solved']}/{summary['trials']} solved"
             + (f", mean {fmt_count(summary['seq_mean'])} sequences" if summary["seq_mean"] is not None else "")
-            + (f", {summary['wrong_mean_solved']:.3g} wrong of {summary['test_n']} (mean over solved)"
+            + (f", {_wrong(summary['wrong_mean_solved'])} wrong of {summary['test_n']} (mean over solved)"
                if summary["wrong_mean_solved"] is not None
-               else f", {summary['wrong_mean']:.3g} wrong of {summary['test_n']} {end_text(summary)} (mean)")
-            + (f"; best constant output {baseline(protocol)['wrong']:,} wrong" if summary["solved"] < summary["trials"]
-               else ""))
-    return {"chapter": chapter, "experiment": protocol.title, "model": what,
-            "protocol": protocol_text(protocol, summary["budget"]), "paper": paper_text(protocol), "ours": ours,
-            "verdict": verdict(summary, protocol.paper, baseline(protocol)), "scale": scale}
+               else f", {_wrong(summary['wrong_mean'])} wrong of {summary['test_n']} {end_text(summary)} (mean)")
+            + (f"; best constant output {base['wrong']:,} wrong" if summary["solved"] < summary["trials"] else "")
+            + (" (at chance)" if arch != "vanilla" and not summary["solved"] and not beats_baseline(summary, base)
+               else ""))  # the 1997 LSTM's verdict says so already
+    return {"chapter": chapter, "experiment": protocol.title, "model": label(arch),
+            "protocol": protocol_text(protocol, summary["budget"]), "paper": row_paper_text(protocol, arch),
+            "ours": ours, "verdict": row_verdict(protocol, summary), "scale": scale}
+
+
+def _wrong(mean) -> str:
+    """A mean number of wrong test sequences: 1.25, 38.4, 2,172."""
+    return f"{mean:,.0f}" if mean >= 100 else f"{mean:.3g}"
 
 
 def not_run_row(chapter, protocol, how, what="LSTM 1997") -> dict:
@@ -301,10 +337,11 @@ def scale_label(scale, *overrides) -> str:
 
 
 def scorecard_rows(summaries, protocols, scale) -> list[dict]:
-    """This chapter's part of the scorecard: one row per table row that the 1997 LSTM ran (``scale``: as
-    :func:`scale_label` gives it), then every row of the paper not in ``protocols``, as not run."""
-    rows = [scorecard_row(CHAPTER, protocols[s["protocol"]], s, f"{scale}: {s['trials']} trials")
-            for s in summaries if s["arch"] == "vanilla" and not s["protocol"].endswith(ABLATION_SUFFIX)]
+    """This chapter's part of the scorecard (``scale``: as :func:`scale_label` gives it): one row per
+    table row and architecture that ran (the 1997 LSTM's judged against the paper, the others'
+    :data:`NOT_IN_PAPER`), then every row of the paper not in ``protocols``, as not run."""
+    rows = [scorecard_row(CHAPTER, protocols[s["protocol"]], s, f"{scale}: {s['trials']} trials", arch=s["arch"])
+            for s in summaries if s["arch"] in ARCH_LABELS and not s["protocol"].endswith(ABLATION_SUFFIX)]
     for key, p in PROTOCOLS.items():
         if key not in protocols:
             rows.append(not_run_row(CHAPTER, p, f"papermill ... -p scale paper -p experiments '[\"{key}\"]'"))
