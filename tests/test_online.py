@@ -638,3 +638,78 @@ def test_queued_streams_train_exactly_as_their_concatenation():
         lstmlib.OnlineLearner(net.copy(), lstmlib.SGD(0.1)).run_queued(pool_x, pool_y, pool_w, queue + K * M, lengths)
     with pytest.raises(ValueError, match="lengths"):
         lstmlib.OnlineLearner(net.copy(), lstmlib.SGD(0.1)).run_queued(pool_x, pool_y, pool_w, queue, lengths * 0)
+
+
+def test_lr_decay_is_sgd_with_a_learning_rate_decayed_per_step_from_each_fresh_start():
+    """Gers et al. (2000)'s α-decay: step n after a fresh start (a reset, :meth:`reset`) learns at
+    lr · decay**n; replayed here one step per call, the update applied in numpy."""
+    rng = np.random.default_rng(21)
+    K, T, lr, decay = 2, 9, 0.5, 0.8
+    net = lstmlib.build("forget", 2, 2, 2, 2, trials=K, init_range=0.5, seed=3, output="logistic")
+    x, y, w = stream(rng, K, T, 2, 2, zeros=False)
+    reset = np.zeros((K, T), bool)
+    reset[0, 4] = True  # trial 0 starts afresh at step 4, trial 1 runs on
+    decayed = net.copy()
+    r = lstmlib.OnlineLearner(decayed, lstmlib.SGD(lr), lr_decay=decay).run(x, y, w, reset=reset)
+    ref = net.copy()
+    learner = lstmlib.OnlineLearner(ref, lstmlib.SGD(1.0))
+    n = np.zeros(K, int)
+    loss = np.zeros((K, T))
+    for t in range(T):
+        n[reset[:, t]] = 0
+        step = learner.run(x[:, t:t + 1], y[:, t:t + 1], w[:, t:t + 1], reset=reset[:, t:t + 1], update=False)
+        loss[:, t] = step.loss[:, 0]
+        for p, g in learner.gradient.items():
+            ref.params[p] -= (lr * decay ** n)[:, None, None] * g
+        learner.zero_grad()
+        n += 1
+    for p in PACKED:
+        np.testing.assert_allclose(decayed.params[p], ref.params[p], atol=1e-13, rtol=0, err_msg=p)
+    np.testing.assert_allclose(r.loss, loss, atol=1e-13, rtol=0)  # the loss is reported undecayed
+    plain = net.copy()
+    lstmlib.OnlineLearner(plain, lstmlib.SGD(lr)).run(x, y, w, reset=reset)
+    assert np.abs(plain.params["hidden"] - decayed.params["hidden"]).max() > 1e-4  # the decay matters here
+
+
+def test_resume_at_restarts_only_a_stopped_trial():
+    """``resume_at`` marks string boundaries: a trial that stopped at an error waits for the next one
+    and starts afresh there (state zeroed, decay restarted, a new segment); a trial that did not stop
+    runs through it with its state."""
+    rng = np.random.default_rng(22)
+    K, T = 2, 10
+    net = lstmlib.build("forget", 1, 1, 1, 1, trials=K, init_range=0.5, seed=5, output="logistic")
+    x, y, w = stream(rng, K, T, 1, 1, zeros=False)
+    y[0, 2] = 5.0  # trial 0 is wrong at step 2
+    resume_at = np.zeros(T, bool)
+    resume_at[[5, 7]] = True
+    a = net.copy()
+    r = lstmlib.OnlineLearner(a, lstmlib.SGD(0.1), lr_decay=0.9).run(x, y, w, stop_at_error=1.0,
+                                                                      resume_at_reset=True, resume_at=resume_at)
+    np.testing.assert_array_equal(r.steps, [3 + 5, 10])
+    np.testing.assert_array_equal(r.segments[0], [[0, 2], [5, -1], [-1, -1]])  # padded to 3 rows
+    np.testing.assert_array_equal(r.segments[1], [[0, -1], [-1, -1], [-1, -1]])
+    assert np.isnan(r.loss[0, 3:5]).all() and not np.isnan(r.loss[0, 5:]).any()
+    # the same as a reset at step 5 for trial 0 (and no reset for trial 1)
+    reset = np.zeros((K, T), bool)
+    reset[0, 5] = True
+    b = net.copy()
+    rb = lstmlib.OnlineLearner(b, lstmlib.SGD(0.1), lr_decay=0.9).run(x, y, w, stop_at_error=1.0,
+                                                                       resume_at_reset=True, reset=reset)
+    np.testing.assert_array_equal(r.outputs, rb.outputs)
+    for p in PACKED:
+        np.testing.assert_array_equal(a.params[p], b.params[p])
+    with pytest.raises(ValueError, match="resume_at_reset"):
+        lstmlib.OnlineLearner(net.copy(), lstmlib.SGD(0.1)).run(x, y, w, resume_at=resume_at)
+    with pytest.raises(ValueError):
+        lstmlib.OnlineLearner(net.copy(), lstmlib.SGD(0.1)).run(x, y, w, resume_at_reset=True,
+                                                                resume_at=np.zeros(T - 1, bool))
+
+
+def test_lr_decay_bad_arguments():
+    net = lstmlib.build("forget", 1, 1, 1, 1, trials=1)
+    for opt in (lstmlib.Momentum(0.1, 0.9), lstmlib.Adam(0.01)):
+        with pytest.raises(ValueError, match="plain SGD"):
+            lstmlib.OnlineLearner(net, opt, lr_decay=0.99)
+    for decay in (0, 1.5, -0.5, True, "0.99", np.nan):
+        with pytest.raises(ValueError, match="lr_decay"):
+            lstmlib.OnlineLearner(net, lstmlib.SGD(0.1), lr_decay=decay)

@@ -51,7 +51,12 @@ from . import kernels
 from .kernels import (C_, FORGET, FORGET_COUPLED, FORGET_GATE, G_KIND, H_KIND, HAS_I, HAS_O, I_, NB_, NS_, O_, OPT_ADAM,
                       OPT_MOMENTUM, OPT_NONE, OPT_SGD, OUT_X, PEEP, R_, ROW_F, ROW_I, ROW_O, S_)
 
-__all__ = ["bad_input", "run_stream"]
+__all__ = ["RESET", "RESUME", "bad_input", "run_stream"]
+
+#: The codes of the kernel's ``reset`` array (int8): 0 nothing; RESET: every lane starts afresh here (state,
+#: partials and learning-rate decay zeroed); RESUME: only a lane that waits after a wrong step
+#: (``resume``) starts afresh here, the others run on (a continual stream's string boundaries).
+RESET, RESUME = 1, 2
 
 
 # These kernels compile in the engine's forward_step, loss_step, squash_deriv_row and opt_step: numba's
@@ -275,13 +280,13 @@ def count_segments(reset):
     for r in range(reset.shape[0]):
         n = 1
         for t in range(1, T):
-            n += reset[r, t]
+            n += reset[r, t] != 0
         n_seg = max(n_seg, n)
     return n_seg
 
 
 @njit(inline="always", **kernels.JIT)
-def start_step(stream, sr, resume, status, lanes, learner):
+def start_step(stream, sr, rule, status, lanes, learner):
     """Each lane's next step: a lane waiting with ``resume`` moves to its next reset step and resumes
     there (it goes on waiting if its stream ends first); at a reset a lane starts afresh (state and
     partials zeroed) and a new segment.  A lane past the end of its stream stops for this call.
@@ -290,17 +295,20 @@ def start_step(stream, sr, resume, status, lanes, learner):
     active, stopped = status[0], status[2]
     live, seg, n_run, pos, cur = lanes
     (S, YC, ACT), partials = learner[0], learner[1]
+    resume, scale = rule[1], rule[4]
     n_live = 0
     M = starts.shape[1]
     for l in range(live.shape[0]):
+        resumed = False
         if not live[l] and resume and stopped[l] and active[l] == 1:
             t = pos[l]
-            while t < lengths[l] and not reset[l * sr, t]:
+            while t < lengths[l] and reset[l * sr, t] == 0:
                 t += 1
             pos[l] = t
             if t < lengths[l]:
                 stopped[l] = False
                 live[l] = True
+                resumed = True
         if not live[l]:
             continue
         t = pos[l]
@@ -309,8 +317,9 @@ def start_step(stream, sr, resume, status, lanes, learner):
             continue
         while cur[l] + 1 < M and starts[l, cur[l] + 1] <= t:  # the queued stream that holds step t
             cur[l] += 1
-        rs = reset[l * sr, t]
+        rs = reset[l * sr, t] == RESET or resumed  # a resume point (RESUME) only restarts a lane that waited
         if rs:
+            scale[l] = 1.0
             for a in (S, YC):
                 for c in range(a.shape[1]):
                     a[0, c, l] = 0.0
@@ -328,7 +337,7 @@ def start_step(stream, sr, resume, status, lanes, learner):
 
 
 @njit(inline="always", **kernels.JIT)
-def gather_step(stream, rows, lanes, step_io, F):
+def gather_step(stream, rows, lanes, step_io, scale, F):
     """Each live lane's inputs, targets and loss weights at its own step, in lane layout (0 for a lane
     that does not run); the step's loss and error start at 0.  ``rows = (sx, sy, sw)``: 1 where the
     stream has a row per lane, 0 where its one row serves every lane."""
@@ -343,7 +352,7 @@ def gather_step(stream, rows, lanes, step_io, F):
                 XT[j, l] = x[row * sx, t, j]
             for k in range(YT.shape[0]):
                 YT[k, l] = target[row * sy, t, k]
-            w[l] = weights[row * sw, t]
+            w[l] = weights[row * sw, t] * scale[l]
         else:
             for j in range(XT.shape[0]):
                 XT[j, l] = F(0.0)
@@ -355,9 +364,10 @@ def gather_step(stream, rows, lanes, step_io, F):
 
 
 @njit(inline="always", **kernels.JIT)
-def record_step(record, YO, step_io, status, lanes, outputs):
-    """Count and (with ``record``) record the step each live lane ran (the outputs start as NaN); a
-    lane whose loss is not finite diverges (``active = -1``) and stops."""
+def record_step(record, YO, step_io, status, lanes, outputs, scale):
+    """Count and (with ``record``) record the step each live lane ran (the outputs start as NaN; the
+    loss without the learning-rate decay factor ``scale``); a lane whose loss is not finite diverges
+    (``active = -1``) and stops."""
     lane_loss, lane_err = step_io[3], step_io[4]
     active, ran = status[0], status[1]
     live, pos = lanes[0], lanes[3]
@@ -368,7 +378,7 @@ def record_step(record, YO, step_io, status, lanes, outputs):
             t = pos[l]
             ran[l] += 1
             if record:
-                out_loss[l, t] = lane_loss[l]
+                out_loss[l, t] = lane_loss[l] / scale[l]
                 out_err[l, t] = lane_err[l]
                 for k in range(O_n):
                     out_y[l, t, k] = YO[0, k, l]
@@ -419,7 +429,7 @@ def optimiser_step(optimiser, params, masks, grads, status, lanes, opt_buf):
 
 
 @njit(inline="always", **kernels.JIT)
-def commit_step(tol, state, w, lane_err, status, lanes, stepped):
+def commit_step(tol, decay, state, w, lane_err, status, lanes, stepped, scale):
     """The step becomes the past (slot 1 -> slot 0) for the lanes still running; then the stop rule: a
     lane with a target and max |y - target| >= tol (or NaN) stops.  Every lane that ran the step
     (``stepped``) moves on to its next one."""
@@ -436,34 +446,38 @@ def commit_step(tol, state, w, lane_err, status, lanes, stepped):
             end_segment(lanes, l, pos[l])
         if stepped[l]:
             pos[l] += 1
+            if decay != 1.0:  # floored above 0, so that a step's target still counts (w != 0) for the stop rule
+                scale[l] = max(scale[l] * decay, 1e-300)
 
 
 @njit(**kernels.JIT)
 def run_stream(cfg, params, masks, stream, rule, optimiser, learner, status, outputs):
     """Run a stream chunk for all lanes (= trials), each lane at its own position (see above).
 
-    ``params = (W, P, O)`` and ``masks``: the weights in kernel layout and their masks.  ``stream =
-    (x, target, weights, reset, lengths, queue, starts)``: reset [K or 1, T] (a first axis of 1: the
-    same for every lane) and lengths [K] (lane k runs its first lengths[k] steps) in each lane's own
-    steps; x [rows, T', I], target [rows, T', O] (float64) and weights [rows, T'] loss weights hold
-    streams, of which lane k runs rows ``queue[k, 0], queue[k, 1], ...`` one after the other, row
-    ``queue[k, m]`` from its step ``starts[k, m]`` on (``queue [K, M]``, ``starts [K, M]`` int64,
-    ``starts[k, 0] = 0``; one stream per lane: ``queue[k, 0] = k``; an input with a single row serves
-    every lane).  ``rule = (tol, resume, record)``: the stop
-    rule's tolerance, ``resume_at_reset`` and ``record``.  ``optimiser = (kind, hyper, every, steps,
-    pending, opt_state)``: an ``OPT_*`` code (OPT_NONE: no update), its five numbers, steps per
-    update, the optimiser steps [K] and the steps summed since the last update [K] per lane, and the
-    moment buffers.  ``learner = (state, partials, grads)``: the network state (S, YC, ACT) [2, ., K],
-    the partials and the summed gradient, carried from call to call.  ``status = (active, ran,
-    stopped)`` [K]: the learner's ``active``; the steps run; the lanes that wait for a reset (on
-    entry: all False unless resume).  ``outputs = (out_y [K, T, O], out_loss [K, T], out_err [K, T])``
-    (if record; NaN where a lane did not run).  Everything is updated in place.  Returns the
-    segments [K, n, 2] (see StreamResult)."""
+    ``params = (W, P, O)`` and ``masks``: the weights in kernel layout and their masks. ``stream = (x, target,
+    weights, reset, lengths, queue, starts)``: reset [K or 1, T] (a first axis of 1: the same for every lane)
+    and lengths [K] (lane k runs its first lengths[k] steps) in each lane's own steps; x [rows, T', I], target
+    [rows, T', O] (float64) and weights [rows, T'] loss weights hold streams, of which lane k runs rows
+    ``queue[k, 0], queue[k, 1], ...`` one after the other, row ``queue[k, m]`` from its step ``starts[k, m]``
+    on (``queue [K, M]``, ``starts [K, M]`` int64, ``starts[k, 0] = 0``; one stream per lane: ``queue[k, 0] =
+    k``; an input with a single row serves every lane). ``reset`` holds the codes :data:`RESET` and
+    :data:`RESUME` (int8). ``rule = (tol, resume, record, decay, scale)``: the stop rule's tolerance,
+    ``resume_at_reset``, ``record``, the learning-rate decay per step and the lanes' current factors [K] (each
+    step's loss weight, and so its gradient, is multiplied by the lane's factor, which is 1 at a fresh start
+    and multiplied by ``decay`` after every step: with SGD, a learning rate that decays by ``decay`` per step
+    from each fresh start). ``optimiser = (kind, hyper, every, steps, pending, opt_state)``: an ``OPT_*`` code
+    (OPT_NONE: no update), its five numbers, steps per update, the optimiser steps [K] and the steps summed
+    since the last update [K] per lane, and the moment buffers. ``learner = (state, partials, grads)``: the
+    network state (S, YC, ACT) [2, ., K], the partials and the summed gradient, carried from call to call.
+    ``status = (active, ran, stopped)`` [K]: the learner's ``active``; the steps run; the lanes that wait for
+    a reset (on entry: all False unless resume). ``outputs = (out_y [K, T, O], out_loss [K, T], out_err [K,
+    T])`` (if record; NaN where a lane did not run). Everything is updated in place. Returns the segments [K,
+    n, 2] (see StreamResult)."""
     W, P, O = params
     state, partials, grads = learner
     S, YC, ACT = state
     x, target, weights, reset = stream[0], stream[1], stream[2], stream[3]
-    tol, resume, record = rule
+    tol, resume, record, decay, scale = rule
     active, stopped = status[0], status[2]
     F = kernels.scalar_type(W)
     C, NB, I, O_n, R, NS = cfg[C_], cfg[NB_], cfg[I_], cfg[O_], cfg[R_], cfg[NS_]
@@ -495,15 +509,15 @@ def run_stream(cfg, params, masks, stream, rule, optimiser, learner, status, out
         out_y[:] = np.nan
         out_loss[:] = np.nan
         out_err[:] = np.nan
-    while start_step(stream, sr, resume, status, lanes, learner) > 0:
+    while start_step(stream, sr, rule, status, lanes, learner) > 0:
         for l in range(L):
             stepped[l] = live[l]
-        gather_step(stream, rows, lanes, step_io, F)
+        gather_step(stream, rows, lanes, step_io, scale, F)
         kernels.forward_step(cfg, 0, (1, 0, 0, 1), XT, lane_weights, fwd, F)
         kernels.loss_step(cfg, 0, YT, w, YO, scratch[0], lane_loss, lane_err)
         rtrl_step(cfg, XT, lane_weights, fwd, live, partials, grads, scratch, F)
-        record_step(record, YO, step_io, status, lanes, outputs)
+        record_step(record, YO, step_io, status, lanes, outputs, scale)
         if optimiser[0] != OPT_NONE:
             optimiser_step(optimiser, params, masks, grads, status, lanes, opt_buf)
-        commit_step(tol, state, w, lane_err, status, lanes, stepped)
+        commit_step(tol, decay, state, w, lane_err, status, lanes, stepped, scale)
     return lanes[1]

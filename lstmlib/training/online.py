@@ -67,9 +67,11 @@ class OnlineLearner:
     """Trains ``net`` in place on continual streams, one truncated-gradient update per time step.
 
     ``optimizer``: :class:`~lstmlib.SGD`, :class:`~lstmlib.Momentum` or :class:`~lstmlib.Adam`
-    (one optimiser step per update).  ``update_every``: steps per update (the gradient is summed
-    over them).  The network state (s, y, gates) and the partials ∂s/∂w carry over from one
-    :meth:`run` to the next until :meth:`reset` (or a ``reset`` step).
+    (one optimiser step per update).  ``lr_decay`` (plain SGD only): the learning rate decays by this
+    factor per step from each fresh start (a ``reset`` step, a resumed start, :meth:`reset`), as in
+    Gers et al. (2000)'s "sequential α decay": step n of a stream learns at lr · lr_decay**n.
+    ``update_every``: steps per update (the gradient is summed over them).  The network state (s, y,
+    gates) and the partials ∂s/∂w carry over from one :meth:`run` to the next until :meth:`reset` (or a ``reset`` step).
 
     ``active [trials]`` int64, per trial: 1 training; 0 paused: the caller may set
     ``learner.active[k] = 0`` (e.g. for a trial that solved its task), and :meth:`run` then skips
@@ -78,7 +80,7 @@ class OnlineLearner:
     :class:`~lstmlib.Trainer`; a reset does not revive it).
     """
 
-    def __init__(self, net, optimizer, update_every=1):
+    def __init__(self, net, optimizer, update_every=1, lr_decay=None):
         spec = net.spec
         if not spec.has_memory:
             raise ValueError(f"online RTRL needs a cell state (a CEC); {spec.name!r} has forget='zero'")
@@ -90,7 +92,15 @@ class OnlineLearner:
                              "lstmlib.train and lstmlib.Trainer do")
         if isinstance(update_every, bool) or not isinstance(update_every, (int, np.integer)) or update_every < 1:
             raise ValueError(f"update_every must be a positive integer, got {update_every!r}")
+        if lr_decay is not None:
+            if not isinstance(optimizer, SGD) or isinstance(optimizer, (Momentum, Adam)):
+                raise ValueError("lr_decay needs plain SGD (it scales each step's gradient, which equals a decayed "
+                                 f"learning rate only without momentum), got {optimizer!r}")
+            if isinstance(lr_decay, bool) or not isinstance(lr_decay, (int, float)) or not 0 < lr_decay <= 1:
+                raise ValueError(f"lr_decay must be None or a number in (0, 1], got {lr_decay!r}")
         self.net, self.optimizer, self.update_every = net, optimizer, int(update_every)
+        self.lr_decay = 1.0 if lr_decay is None else float(lr_decay)
+        self._lr_scale = np.ones(net.trials)  # lr_decay ** (steps since each trial's last fresh start)
         self.cfg = compiled.network_config(net, "truncated", 1)
         self.masks = compiled.masks(net.layout, net.dtype)
         master = compiled.master(net.params)
@@ -114,6 +124,7 @@ class OnlineLearner:
         for a in self._state + self._partials:
             a[..., idx] = 0.0
         self._waiting[idx] = False
+        self._lr_scale[idx] = 1.0
 
     def zero_grad(self):
         """Discard the gradient accumulated since the last update."""
@@ -129,7 +140,7 @@ class OnlineLearner:
                                                               self.masks)}
 
     def run(self, x, target, weights=None, *, update=True, stop_at_error=None, reset=None, resume_at_reset=False,
-            record=True, lengths=None) -> StreamResult:
+            record=True, lengths=None, resume_at=None) -> StreamResult:
         """Run a stream chunk ``x [trials, T, inputs]`` (or ``[T, inputs]`` for all trials) with
         targets ``[trials, T, outputs]`` (or ``[T, outputs]``) and loss weights ``[trials, T]``
         (or ``[T]``; default 1; 0 = no target at that step).
@@ -146,9 +157,12 @@ class OnlineLearner:
         trial whose loss or gradient turns non-finite stops for good and is reported (``active = -1``); its
         weights keep their last finite update.  Trials with ``active = 0`` are skipped (see the
         class).  ``record=False`` does not return the per-step outputs, loss and error (``None``), which saves
-        memory and time on long chunks. ``lengths [trials]``: trial k's stream ends after ``lengths[k]`` steps
-        (default T); the padding after it is not run at all (no forward step and, unlike a step with zero loss
-        weight, no optimiser step)."""
+        memory and time on long chunks.  ``resume_at [trials, T]`` (or ``[T]``) booleans, with ``resume_at_reset``:
+        further steps at which a stopped trial resumes afresh, while a trial that has not stopped runs on
+        through them (the string boundaries of a continual stream: a training stream that ends at its first
+        error is followed by a new one from the next string, from a reset net).  ``lengths [trials]``: trial
+        k's stream ends after ``lengths[k]`` steps (default T); the padding after it is not run at all (no
+        forward step and, unlike a step with zero loss weight, no optimiser step)."""
         net = self.net
         K, L = net.trials, net.layout
         x = _stream_input("x", x, K, L.n_inputs)
@@ -156,6 +170,12 @@ class OnlineLearner:
         target = _stream_input("target", target, K, L.n_outputs, T)
         weights = np.ones((1, T)) if weights is None else _per_step("weights", weights, K, T, np.float64)
         reset = np.zeros((1, T), np.bool_) if reset is None else _per_step("reset", reset, K, T, np.bool_)
+        codes = reset.astype(np.int8) * online.RESET
+        if resume_at is not None:
+            resume_at = _per_step("resume_at", resume_at, K, T, np.bool_)
+            if not resume_at_reset:
+                raise ValueError("resume_at needs resume_at_reset=True (it says where a stopped trial resumes)")
+            codes = np.where(codes > 0, codes, resume_at.astype(np.int8) * online.RESUME)
         tol = _tolerance(stop_at_error)
         _check_finite(x, target, weights)
         if lengths is None:
@@ -167,8 +187,8 @@ class OnlineLearner:
                 raise ValueError(f"lengths must be {K} integers in [0, T={T}], got {lengths!r}")
             lengths = lengths.astype(np.int64)
         queue, starts = np.arange(K, dtype=np.int64)[:, None], np.zeros((K, 1), np.int64)
-        return self._run((x, target, weights, reset, lengths, queue, starts), T, tol, bool(resume_at_reset),
-                         bool(record), update)
+        return self._run((x, target, weights, np.ascontiguousarray(codes), lengths, queue, starts), T, tol,
+                         bool(resume_at_reset), bool(record), update)
 
     def run_queued(self, x, target, weights, queue, lengths, *, stop_at_error=None, update=True,
                    record=False) -> StreamResult:
@@ -203,8 +223,8 @@ class OnlineLearner:
         starts = np.hstack([np.zeros((K, 1), np.int64), np.cumsum(lengths, axis=1)[:, :-1]])
         total = lengths.sum(axis=1)
         T = int(total.max())
-        reset = np.zeros((K, T), np.bool_)
-        reset[np.repeat(np.arange(K), queue.shape[1]), starts.ravel()] = True
+        reset = np.zeros((K, T), np.int8)
+        reset[np.repeat(np.arange(K), queue.shape[1]), starts.ravel()] = online.RESET
         return self._run((x, target, weights, reset, total, queue.astype(np.int64), starts), T, tol, True,
                          bool(record), update)
 
@@ -218,7 +238,7 @@ class OnlineLearner:
         master = compiled.master(net.params)
         opt = kernels.OPT_CODES[self.optimizer.code] if update else kernels.OPT_NONE
         segments = online.run_stream(
-            self.cfg, master, self.masks, stream, (tol, resume, record),
+            self.cfg, master, self.masks, stream, (tol, resume, record, self.lr_decay, self._lr_scale),
             (opt, self.optimizer.hyper(), self.update_every, self.steps, self._pending, self.opt_state),
             (self._state, self._partials, self.grads), (self.active, ran, stopped), (outputs, loss, error))
         compiled.load_master(net.params, master)
