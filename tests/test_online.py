@@ -705,6 +705,42 @@ def test_resume_at_restarts_only_a_stopped_trial():
                                                                 resume_at=np.zeros(T - 1, bool))
 
 
+def test_resume_at_with_an_external_reset():
+    """With ``resume_at``, a ``reset`` step zeroes a running trial's state but does not restart a stopped one
+    (Gers 2000's "external reset" row: a reset at every string, a new training stream only at the first
+    boundary the caller allows); :meth:`OnlineLearner.stop` makes a trial wait as after a wrong step."""
+    rng = np.random.default_rng(23)
+    K, T = 2, 12
+    net = lstmlib.build("vanilla", 1, 1, 1, 1, trials=K, init_range=0.5, seed=6, output="logistic")
+    x, y, w = stream(rng, K, T, 1, 1, zeros=False)
+    y[0, 2] = 5.0  # trial 0 is wrong at step 2
+    reset = np.zeros(T, bool)
+    reset[[4, 8]] = True
+    resume_at = np.zeros((K, T), bool)
+    resume_at[0, 8] = True  # trial 0 may start again at step 8, not at the reset at step 4
+    a = net.copy()
+    r = lstmlib.OnlineLearner(a, lstmlib.SGD(0.1)).run(x, y, w, stop_at_error=1.0, reset=reset,
+                                                        resume_at_reset=True, resume_at=resume_at)
+    np.testing.assert_array_equal(r.steps, [3 + 4, 12])
+    np.testing.assert_array_equal(r.segments[0], [[0, 2], [8, -1], [-1, -1]])
+    np.testing.assert_array_equal(r.segments[1], [[0, -1], [4, -1], [8, -1]])  # reset, ran on
+    # the same as the plain resets at 4 and 8 for trial 1 and one at 8 for trial 0
+    plain = np.zeros((K, T), bool)
+    plain[0, 8] = plain[1, 4] = plain[1, 8] = True
+    b = net.copy()
+    rb = lstmlib.OnlineLearner(b, lstmlib.SGD(0.1)).run(x, y, w, stop_at_error=1.0, reset=plain,
+                                                         resume_at_reset=True)
+    np.testing.assert_array_equal(r.outputs, rb.outputs)
+    for p in PACKED:
+        np.testing.assert_array_equal(a.params[p], b.params[p])
+    # stop(): trial 1 waits for its next resume point (none in this call for trial 1: it runs no step)
+    learner = lstmlib.OnlineLearner(net.copy(), lstmlib.SGD(0.1))
+    learner.stop([1])
+    r = learner.run(x, y * 0 + 0.5, w, stop_at_error=1.0, reset=reset, resume_at_reset=True, resume_at=resume_at)
+    np.testing.assert_array_equal(r.steps, [12, 0])
+    assert r.stopped.tolist() == [False, True]
+
+
 def test_lr_decay_bad_arguments():
     net = lstmlib.build("forget", 1, 1, 1, 1, trials=1)
     for opt in (lstmlib.Momentum(0.1, 0.9), lstmlib.Adam(0.01)):

@@ -53,9 +53,11 @@ from .kernels import (C_, FORGET, FORGET_COUPLED, FORGET_GATE, G_KIND, H_KIND, H
 
 __all__ = ["RESET", "RESUME", "bad_input", "run_stream"]
 
-#: The codes of the kernel's ``reset`` array (int8): 0 nothing; RESET: every lane starts afresh here (state,
-#: partials and learning-rate decay zeroed); RESUME: only a lane that waits after a wrong step
-#: (``resume``) starts afresh here, the others run on (a continual stream's string boundaries).
+#: The bits of the kernel's ``reset`` array (int8 codes, 0: nothing): RESET: a running lane starts afresh here
+#: (state, partials and learning-rate decay zeroed); RESUME: a lane that waits after a wrong step (``resume``)
+#: starts afresh here.  A reset step of :meth:`OnlineLearner.run` is both (RESET | RESUME); a string boundary
+#: of a continual stream only RESUME (running lanes run on); an external reset where a waiting lane must
+#: not start again only RESET.
 RESET, RESUME = 1, 2
 
 
@@ -302,7 +304,7 @@ def start_step(stream, sr, rule, status, lanes, learner):
         resumed = False
         if not live[l] and resume and stopped[l] and active[l] == 1:
             t = pos[l]
-            while t < lengths[l] and reset[l * sr, t] == 0:
+            while t < lengths[l] and reset[l * sr, t] & RESUME == 0:
                 t += 1
             pos[l] = t
             if t < lengths[l]:
@@ -317,7 +319,7 @@ def start_step(stream, sr, rule, status, lanes, learner):
             continue
         while cur[l] + 1 < M and starts[l, cur[l] + 1] <= t:  # the queued stream that holds step t
             cur[l] += 1
-        rs = reset[l * sr, t] == RESET or resumed  # a resume point (RESUME) only restarts a lane that waited
+        rs = reset[l * sr, t] & RESET != 0 or resumed  # a resume point alone only restarts a lane that waited
         if rs:
             scale[l] = 1.0
             for a in (S, YC):
@@ -460,8 +462,8 @@ def run_stream(cfg, params, masks, stream, rule, optimiser, learner, status, out
     [rows, T', O] (float64) and weights [rows, T'] loss weights hold streams, of which lane k runs rows
     ``queue[k, 0], queue[k, 1], ...`` one after the other, row ``queue[k, m]`` from its step ``starts[k, m]``
     on (``queue [K, M]``, ``starts [K, M]`` int64, ``starts[k, 0] = 0``; one stream per lane: ``queue[k, 0] =
-    k``; an input with a single row serves every lane). ``reset`` holds the codes :data:`RESET` and
-    :data:`RESUME` (int8). ``rule = (tol, resume, record, decay, scale)``: the stop rule's tolerance,
+    k``; an input with a single row serves every lane). ``reset`` holds the bits :data:`RESET` and
+    :data:`RESUME` (int8 codes). ``rule = (tol, resume, record, decay, scale)``: the stop rule's tolerance,
     ``resume_at_reset``, ``record``, the learning-rate decay per step and the lanes' current factors [K] (each
     step's loss weight, and so its gradient, is multiplied by the lane's factor, which is 1 at a fresh start
     and multiplied by ``decay`` after every step: with SGD, a learning rate that decays by ``decay`` per step

@@ -126,6 +126,11 @@ class OnlineLearner:
         self._waiting[idx] = False
         self._lr_scale[idx] = 1.0
 
+    def stop(self, trials):
+        """The given trials (indices) stop as at a wrong step: with ``resume_at_reset`` they wait for their
+        next resume point (e.g. a training stream cut at its maximal length starts again at the next string)."""
+        self._waiting[np.asarray(trials, np.int64)] = True
+
     def zero_grad(self):
         """Discard the gradient accumulated since the last update."""
         for g in self.grads:
@@ -158,11 +163,12 @@ class OnlineLearner:
         weights keep their last finite update.  Trials with ``active = 0`` are skipped (see the
         class).  ``record=False`` does not return the per-step outputs, loss and error (``None``), which saves
         memory and time on long chunks.  ``resume_at [trials, T]`` (or ``[T]``) booleans, with ``resume_at_reset``:
-        further steps at which a stopped trial resumes afresh, while a trial that has not stopped runs on
-        through them (the string boundaries of a continual stream: a training stream that ends at its first
-        error is followed by a new one from the next string, from a reset net).  ``lengths [trials]``: trial
-        k's stream ends after ``lengths[k]`` steps (default T); the padding after it is not run at all (no
-        forward step and, unlike a step with zero loss weight, no optimiser step)."""
+        the steps at which a stopped trial resumes afresh, instead of the reset steps, while a trial that has
+        not stopped runs on through them (the string boundaries of a continual stream: a training stream that
+        ends at its first error is followed by a new one from the next string, from a reset net); a ``reset``
+        step then zeroes the state of a running trial but does not restart a stopped one (an external reset).
+        ``lengths [trials]``: trial k's stream ends after ``lengths[k]`` steps (default T); the padding after it
+        is not run at all (no forward step and, unlike a step with zero loss weight, no optimiser step)."""
         net = self.net
         K, L = net.trials, net.layout
         x = _stream_input("x", x, K, L.n_inputs)
@@ -170,12 +176,13 @@ class OnlineLearner:
         target = _stream_input("target", target, K, L.n_outputs, T)
         weights = np.ones((1, T)) if weights is None else _per_step("weights", weights, K, T, np.float64)
         reset = np.zeros((1, T), np.bool_) if reset is None else _per_step("reset", reset, K, T, np.bool_)
-        codes = reset.astype(np.int8) * online.RESET
-        if resume_at is not None:
+        if resume_at is None:  # a reset step zeroes a running trial and restarts a waiting one
+            codes = reset.astype(np.int8) * (online.RESET | online.RESUME)
+        else:  # a waiting trial restarts at the resume points only
             resume_at = _per_step("resume_at", resume_at, K, T, np.bool_)
             if not resume_at_reset:
                 raise ValueError("resume_at needs resume_at_reset=True (it says where a stopped trial resumes)")
-            codes = np.where(codes > 0, codes, resume_at.astype(np.int8) * online.RESUME)
+            codes = (reset.astype(np.int8) * online.RESET | resume_at.astype(np.int8) * online.RESUME).astype(np.int8)
         tol = _tolerance(stop_at_error)
         _check_finite(x, target, weights)
         if lengths is None:
@@ -224,7 +231,7 @@ class OnlineLearner:
         total = lengths.sum(axis=1)
         T = int(total.max())
         reset = np.zeros((K, T), np.int8)
-        reset[np.repeat(np.arange(K), queue.shape[1]), starts.ravel()] = online.RESET
+        reset[np.repeat(np.arange(K), queue.shape[1]), starts.ravel()] = online.RESET | online.RESUME
         return self._run((x, target, weights, reset, total, queue.astype(np.int64), starts), T, tol, True,
                          bool(record), update)
 
