@@ -136,6 +136,23 @@ def test_test_streams_run_from_a_reset_with_frozen_weights_to_their_first_wrong_
     assert (cerg_jobs.test_lengths(net, p.replace(tolerance=1e-12), np.random.default_rng(0), [0]) == 0).all()
 
 
+def test_the_perfect_test_stops_at_the_first_stream_a_net_gets_wrong():
+    p = FORGET.replace(test_length=400)
+    net = cerg_network(p, 3, seed=8)
+    assert not cerg_jobs.passes_perfect_test(net, p, np.random.default_rng(0), [0, 2]).any()
+    assert cerg_jobs.passes_perfect_test(net, p.replace(tolerance=1e300), np.random.default_rng(0), [0, 2]).all()
+    # a net right on the first test stream but not on a later one fails
+    calls = []
+
+    def lengths(net_, p_, rng, trials):
+        calls.append(list(trials))
+        return np.full((len(trials), 1), 400 if len(calls) < 3 else 7)
+    import unittest.mock
+    with unittest.mock.patch.object(cerg_jobs, "test_lengths", lengths):
+        assert not cerg_jobs.passes_perfect_test(net, p, np.random.default_rng(0), [1, 2]).any()
+    assert calls == [[1, 2], [1, 2], [1, 2]]  # the third stream fails both: no fourth
+
+
 def test_perfect_good_and_bad():
     p = FORGET
     assert cerg_jobs.classify([100_000] * 10, p, solved=True) == "perfect"
@@ -159,6 +176,15 @@ def test_a_trial_that_passes_the_perfect_test_is_solved_at_that_stream():
         assert t["test_lengths"] == [0] * 10 and t["best_train_length"] == 0
 
 
+def test_a_trial_stops_once_it_trained_on_max_symbols():
+    p = FORGET.replace(tolerance=1e300, train_length=300)  # never wrong: every stream runs 300 symbols
+    r = cerg_jobs.run_job(cerg_jobs.CERGJob(p, "forget", 2, 1000, test_from=10**9, max_symbols=2500))
+    for t in r["trials"]:
+        assert t["status"] == "budget" and t["symbol_cap"] and 2500 <= t["steps_seen"] < 2500 + cerg_jobs.CHUNK
+        assert t["streams_seen"] == t["steps_seen"] // 300
+    assert r["max_symbols"] == 2500
+
+
 def test_tiny_runs_give_well_formed_records_and_the_same_seed_the_same_numbers():
     jobs, protocols = cerg_jobs.jobs_for("tiny")
     assert [j.name for j in jobs] == ["cerg_standard/vanilla", "cerg_forget/forget"]
@@ -178,8 +204,8 @@ def test_tiny_runs_give_well_formed_records_and_the_same_seed_the_same_numbers()
 def test_the_plain_rnn_learns_by_bptt_per_stream_and_is_never_solved():
     p = CERG_PROTOCOLS["cerg_rnn"].replace(tolerance=1e300, test_length=50_000)
     r = cerg_jobs.run_job(cerg_jobs.CERGJob(p, "rnn", 2, 3, test_from=10))
-    for t in r["trials"]:  # every stream runs its RNN_STREAM symbols; tested, but capped at RNN_TEST_LENGTH
-        assert t["status"] == "budget" and t["class"] == "good" and t["tests"] >= 1
+    for t in r["trials"]:  # every stream runs its RNN_STREAM symbols; a final test capped at RNN_TEST_LENGTH
+        assert t["status"] == "budget" and t["class"] == "good" and t["tests"] == 0
         assert t["test_lengths"] == [cerg_jobs.RNN_TEST_LENGTH] * 10
         assert t["streams_seen"] == 3 and t["best_train_length"] == cerg_jobs.RNN_STREAM
 
@@ -228,5 +254,10 @@ def test_jobs_for_scales_and_bad_inputs():
                 dict(test_from=-1), dict(test_from=1.5), dict(architectures="gru")]:
         with pytest.raises(ValueError):
             cerg_jobs.jobs_for(**{"scale": "tiny", **bad})
+    assert {j.max_symbols for j in cerg_jobs.jobs_for("default")[0]} == {2_000_000}
+    assert {j.max_symbols for j in paper} == {None}
+    assert cerg_jobs.jobs_for("default", max_symbols=None)[0][0].max_symbols is None
+    with pytest.raises(ValueError, match="max_symbols"):
+        cerg_jobs.jobs_for("default", max_symbols=0)
     with pytest.raises(ValueError, match="runs 'forget'"):
         cerg_jobs.CERGJob(FORGET, "vanilla", 2, 5).check()

@@ -4,6 +4,7 @@ runs', verdict counts and chips, and every verdict that a chapter can give defin
 import pytest
 
 from lstmlib.papers import gers2001, gers2002, hochreiter1997
+from lstmlib.papers.gers2000 import chapter as g00
 from lstmlib.papers.gers2001 import chapter as g01
 from lstmlib.papers.gers2002 import chapter as g02
 from lstmlib.papers.hochreiter1997 import chapter as h97
@@ -83,7 +84,7 @@ def _defined(chapter_module, verdict):
 
 def test_every_papers_verdicts_have_a_valid_kind():
     sc.check_glossary([], {"*": sc.COMMON_VERDICTS, "noisy_recall": h97.VERDICTS, "languages": g01.VERDICTS,
-                           "timing": g02.VERDICTS})
+                           "timing": g02.VERDICTS, "forgetting": g00.VERDICTS})
 
 
 def test_the_1997_verdicts_are_all_defined():
@@ -140,7 +141,7 @@ def test_key_results_box_is_three_lines_claim_what_ran_and_each_verdict():
 
 def test_each_chapter_opens_with_its_papers_claim():
     from lstmlib import papers
-    for chapter, module in (("noisy_recall", h97), ("languages", g01), ("timing", g02)):
+    for chapter, module in (("noisy_recall", h97), ("forgetting", g00), ("languages", g01), ("timing", g02)):
         r = {**row("reproduced"), "chapter": chapter}
         assert papers.key_results(chapter, [r]).startswith(f"- **The paper:** {module.CLAIM}\n")
     with pytest.raises(ValueError, match="unknown chapter 'np'"):

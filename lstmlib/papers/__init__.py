@@ -3,22 +3,23 @@ published numbers and their tags (``protocols``), the jobs that run them (``jobs
 chapter shows (``chapter``: summaries, verdicts, scorecard rows, sentences and figures).  Nothing
 else in the library imports from here."""
 
-from . import gers2001, gers2002, graves2012, hochreiter1997, tables
+from . import gers2000, gers2001, gers2002, graves2012, hochreiter1997, tables
 
-__all__ = ["CHAPTERS", "CHAPTER_TITLES", "NOT_ATTEMPTED", "gers2001", "gers2002", "glossary", "graves2012",
+__all__ = ["CHAPTERS", "CHAPTER_TITLES", "NOT_ATTEMPTED", "gers2000", "gers2001", "gers2002", "glossary", "graves2012",
            "hochreiter1997", "key_results", "paper_ratio_items", "published_chapters", "rescore", "summary_figures",
            "tables"]
 
 #: Each chapter's name in the results files, with its paper's package.
 CHAPTERS = {"vanishing_gradient": graves2012.vanishing, "equations": graves2012.equations,
             "gradients": graves2012.gradients,
-            "noisy_recall": hochreiter1997, "languages": gers2001, "timing": gers2002}
+            "noisy_recall": hochreiter1997, "forgetting": gers2000, "languages": gers2001, "timing": gers2002}
 
 #: Each chapter's name in the results files, with the title the scorecard shows for it.
 CHAPTER_TITLES = {"vanishing_gradient": "The vanishing gradient (Hochreiter 1991, H&S 1997 §3.1 and Exp. 2c)",
                   "equations": "The equations beside the code (Graves 2012, §4.6)",
                   "gradients": "Computing the gradient (Hochreiter & Schmidhuber 1997 §6, Graves 2012)",
                   "noisy_recall": "Noisy recall (Hochreiter & Schmidhuber 1997, Exp. 3-5)",
+                  "forgetting": "Learning to forget (H&S 1997 Exp. 1; Gers, Schmidhuber & Cummins 2000)",
                   "languages": "Counting languages (Gers & Schmidhuber 2001)",
                   "timing": "Counting time (Gers, Schraudolph & Schmidhuber 2002)"}
 

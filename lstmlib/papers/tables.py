@@ -60,7 +60,7 @@ TABLES = (
     PaperTable(_H97, "Table 1 (§5.1)", "Exp. 1, embedded Reber grammar",
                "% of 30 trials that learn the grammar and sequences until success: LSTM 3 blocks × 2 cells, "
                "lr 0.5: 100 %, 8,440; LSTM 4 blocks × 1, lr 0.1: 100 %, 39,740; RTRL, Elman net and RCC: at "
-               "most 50 %", "P"),
+               "most 50 %", "P", "forgetting"),
     PaperTable(_H97, "Table 2 (§5.2)", "Exp. 2a, noise-free sequences with long minimal time lags",
                "% of 18 trials successful and sequences until success at p = 100: LSTM 100 %, 5,040; "
                "neural sequence chunker 33 %, 32,400; RTRL and BPTT 0 % within 5,000,000", "P"),
@@ -96,7 +96,7 @@ TABLES = (
     PaperTable(_G00, "Table 2 (§4)", "continual embedded Reber grammar",
                "% of 100 nets with a perfect solution (streams until it): standard LSTM with external resets "
                "74 (7,441); standard LSTM 0; with state decay 0; with forget gates 18 (18,889); with forget "
-               "gates and learning-rate decay 62 (14,087)", "P"),
+               "gates and learning-rate decay 62 (14,087)", "P", "forgetting"),
     PaperTable(_G00, "§4 (network)", "the weight count of the CERG network",
                "424 weights: 7 inputs, 4 blocks of 2 cells, 7 outputs with input shortcuts (the number from a "
                "reading note, the topology quoted)", "S", "equations"),

@@ -23,7 +23,9 @@ a trial that errs waits for the next string and starts a new training stream the
 **The test** ([P] Table 2 footnote; [S] the 10 test streams after every training stream): the weights are
 frozen and the net runs ``test_streams`` (10) fresh test streams from a reset, each until its first wrong step
 or ``test_length`` (100,000) symbols.  A trial is *solved* ("perfect") when all of them run to the end; its
-``streams`` are the training streams seen until then.  *Deviation*: a trial is tested only after a training
+``streams`` are the training streams seen until then.  The streams of this test are run one after another
+and a net that errs on one is not run on the rest (:func:`passes_perfect_test`: the same verdict, at a tenth
+of the cost for the nets that fail).  *Deviation*: a trial is tested only after a training
 stream of at least ``test_from`` error-free symbols (default ``good_length``, 1000: a net that errs sooner on
 a training stream is not tested; ``test_from=0`` tests after every stream, the paper's rule); so that the test
 sees exactly the weights at the end of that stream, a trial whose current stream could reach ``test_from``
@@ -31,7 +33,7 @@ symbols in a call starts no further stream in it.  At the end (solved or budget)
 test on fresh streams: *good* when the mean error-free length of its test streams is more than
 ``good_length`` (1000), else *bad*; a solved trial's test is its perfect one.  The plain RNN is tested on
 the first :data:`RNN_TEST_LENGTH` symbols of each test stream (enough to tell good from bad, not to certify a
-perfect net: an RNN trial is never "solved").  A trial whose loss turns non-finite is reported as
+perfect net): it is never "solved", and gets only the final test.  A trial whose loss turns non-finite is reported as
 ``"diverged"``.
 """
 
@@ -43,6 +45,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..._checks import check_counts
 from ...study.jobs import ChapterJob, check_job_options, check_scale, choose_names, derive_seed, network_from_weights
 from ...tasks import reber
 from ...training import SGD, OnlineLearner, Trainer, checkpoints
@@ -65,10 +68,12 @@ _TEST_CHUNK_MAX = 8192
 #: The rows of Table 2 that the default and tiny scales run (all six rows; see :data:`SCALES`).
 ROWS = tuple(CERG_PROTOCOLS)
 
-#: Scales: per row, its trials and budget of training streams per trial.
+#: Scales: per row, its trials, budget of training streams per trial and (the default scale) a cap on a trial's
+#: training symbols: once nets learn, their training streams grow to up to 100,000 symbols each, and the
+#: cost of a row with them (see :class:`CERGJob`).
 SCALES = {
     "tiny": {k: {"trials": 2, "budget": 40} for k in ("cerg_standard", "cerg_forget")},
-    "default": {k: {"trials": 10, "budget": 2_000} for k in ROWS},
+    "default": {k: {"trials": 10, "budget": 8_000, "max_symbols": 2_000_000} for k in ROWS},
     "paper": {k: {"trials": 100, "budget": 30_000} for k in ROWS},
 }
 
@@ -77,9 +82,12 @@ SCALES = {
 class CERGJob(ChapterJob):
     """``trials`` trials of the row ``protocol`` (its ``arch``), at most ``budget`` training streams each,
     tested after every training stream of at least ``test_from`` error-free symbols (None: the row's
-    ``good_length``; 0: after every stream); runs in :func:`lstmlib.study.jobs.run_jobs`."""
+    ``good_length``; 0: after every stream); ``max_symbols``: a trial also stops (at the end of a call of at
+    most :data:`CHUNK` symbols) once it has trained on that many symbols (None: no such cap; the paper has
+    none); runs in :func:`lstmlib.study.jobs.run_jobs`."""
 
     test_from: int | None = None
+    max_symbols: int | None = None
     unit: ClassVar[str] = "streams"
     architectures: ClassVar = FORGET_ARCHITECTURES
 
@@ -103,6 +111,8 @@ class CERGJob(ChapterJob):
         if self.test_from is not None and (isinstance(self.test_from, bool) or not isinstance(self.test_from, int)
                                            or self.test_from < 0):
             raise ValueError(f"{self.name}: test_from must be None or an integer >= 0, got {self.test_from!r}")
+        if self.max_symbols is not None:
+            check_counts(self.name, max_symbols=self.max_symbols)
         super().check()
 
     def run(self, progress=None) -> dict:
@@ -137,6 +147,26 @@ def test_lengths(net, protocol: CERGProtocol, rng, trials) -> np.ndarray:
         pos += T
         T = min(2 * T, _TEST_CHUNK_MAX)
     return length.reshape(len(trials), n)
+
+
+def passes_perfect_test(net, protocol: CERGProtocol, rng, trials) -> np.ndarray:
+    """Whether each of ``trials`` runs all ``test_streams`` fresh test streams to their end without an error
+    (the perfect test): the streams are run one after another, and a trial that errs on one is not run on
+    the next (the answer is the same as :func:`test_lengths` reaching ``test_length`` on all of them, at a
+    fraction of the cost for the nets that fail)."""
+    trials = np.asarray(trials, np.int64)
+    ok = np.ones(trials.size, np.bool_)
+    for _ in range(protocol.test_streams):
+        live = np.flatnonzero(ok)
+        if live.size == 0:
+            break
+        one = protocol.replace(test_streams=1)
+        ok[live] = test_lengths(net, one, rng, trials[live])[:, 0] >= _test_length(net, protocol)
+    return ok
+
+
+def _test_length(net, protocol) -> int:
+    return protocol.test_length if net.spec.has_memory else min(protocol.test_length, RNN_TEST_LENGTH)
 
 
 def classify(lengths, protocol: CERGProtocol, solved: bool) -> str:
@@ -280,7 +310,7 @@ def run_job(job: CERGJob, progress=None, curve_points=100) -> dict:
     steps = np.zeros(K, np.int64)
     best = np.zeros(K, np.int64)
     tests = np.zeros(K, np.int64)
-    perfect = np.zeros((K, p.test_streams), np.int64)
+    capped = np.zeros(K, np.bool_)  # stopped at max_symbols
     curves = [[] for _ in range(K)]
     acc, n_acc = np.zeros(K), np.zeros(K, np.int64)
     curve_every = max(1, job.budget // curve_points)
@@ -289,21 +319,24 @@ def run_job(job: CERGJob, progress=None, curve_points=100) -> dict:
     ckpt = checkpoints.LoopCheckpoint(net, repr(job))
     saved = ckpt.load()
     if saved is not None:
-        (runner, rng, test_rng, solved_at, streams, steps, best, tests, perfect, curves, acc, n_acc,
+        (runner, rng, test_rng, solved_at, streams, steps, best, tests, capped, curves, acc, n_acc,
          before) = (saved[k] for k in _LOOP_STATE)
         if progress is not None:
             progress(f"{job.name}: resumed from a checkpoint at {streams.sum():,} streams")
     seen_at_start = int(streams.sum())
 
     def loop_state():
-        return dict(zip(_LOOP_STATE, (runner, rng, test_rng, solved_at, streams, steps, best, tests, perfect,
-                                      curves, acc, n_acc, before + time.perf_counter() - t0)))
+        return dict(zip(_LOOP_STATE, (runner, rng, test_rng, solved_at, streams, steps, best, tests, capped, curves,
+                                      acc, n_acc, before + time.perf_counter() - t0)))
     while True:
         runner.active[(runner.active == 1) & runner.out_of_budget(job.budget)] = 0
         if not (runner.active == 1).any():
             break
         finished, ran, to_test = runner.train(job.budget, test_from)
         steps += ran
+        if job.max_symbols is not None:
+            capped[(runner.active == 1) & (steps >= job.max_symbols)] = True
+            runner.active[capped] = 0
         for k, lengths in enumerate(finished):
             if not lengths:
                 continue
@@ -316,14 +349,11 @@ def run_job(job: CERGJob, progress=None, curve_points=100) -> dict:
                 curves[k].append([int(streams[k]), round(float(acc[k] / n_acc[k]), 2)])
                 acc[k], n_acc[k] = 0.0, 0
         idx = np.flatnonzero(to_test)
-        if idx.size:
+        if idx.size and p.arch != "rnn":  # the RNN's tests are cut short: it is never counted perfect
             tests[idx] += 1
-            lengths = test_lengths(net, p, test_rng, idx)
-            for k, row in zip(idx, lengths):
-                if p.arch != "rnn" and (row >= p.test_length).all():
-                    solved_at[k] = streams[k]
-                    perfect[k] = row
-                    runner.active[k] = 0
+            for k in idx[passes_perfect_test(net, p, test_rng, idx)]:
+                solved_at[k] = streams[k]
+                runner.active[k] = 0
         ckpt.save(loop_state(), when_due=True)
         now = time.perf_counter()
         if progress is not None and now - last > 60:
@@ -335,7 +365,7 @@ def run_job(job: CERGJob, progress=None, curve_points=100) -> dict:
                      f"{format_duration(left)} left")
     ckpt.save(loop_state())
     final = test_lengths(net, p, np.random.default_rng(seeds["final_test"]), np.arange(K))
-    final[solved_at >= 0] = perfect[solved_at >= 0]
+    final[solved_at >= 0] = p.test_length  # a solved trial's test is its perfect one
     trials = []
     for k in range(K):
         status = "diverged" if runner.active[k] == -1 else ("solved" if solved_at[k] >= 0 else "budget")
@@ -343,16 +373,18 @@ def run_job(job: CERGJob, progress=None, curve_points=100) -> dict:
         kind = classify(final[k], p, status == "solved")
         trials.append({"trial": k, "status": status, "streams": int(solved_at[k]) if solved_at[k] >= 0 else None,
                        "streams_seen": int(streams[k]), "steps_seen": int(steps[k]), "best_train_length": int(best[k]),
-                       "tests": int(tests[k]), "test_lengths": final[k].tolist(), "mean_test_length": mean,
+                       "tests": int(tests[k]), "symbol_cap": bool(capped[k]), "test_lengths": final[k].tolist(),
+                       "mean_test_length": mean,
                        "class": kind, "curve": curves[k],
                        "weights": {n: v[k].tolist() for n, v in net.named_parameters().items()}})
     return {"job": job.name, "protocol": p.key, "arch": p.arch, "n_weights": net.n_weights, "budget": job.budget,
-            "test_from": test_from, "seeds": seeds, "wall_time_s": before + time.perf_counter() - t0,
+            "max_symbols": job.max_symbols, "test_from": test_from, "seeds": seeds,
+            "wall_time_s": before + time.perf_counter() - t0,
             "trials": trials}
 
 
 #: The variables of :func:`run_job`'s training loop that a checkpoint keeps.
-_LOOP_STATE = ("runner", "rng", "test_rng", "solved_at", "streams", "steps", "best", "tests", "perfect", "curves",
+_LOOP_STATE = ("runner", "rng", "test_rng", "solved_at", "streams", "steps", "best", "tests", "capped", "curves",
                "acc", "n_acc", "elapsed")
 
 
@@ -362,11 +394,12 @@ def network_from_record(protocol, record, trial):
 
 
 def jobs_for(scale="default", experiments=None, architectures=None, trials=None, budget=None, seed=0,
-             test_from=None):
+             test_from=None, max_symbols="scale"):
     """The jobs of a CERG run, validated before any work starts: ``(jobs, protocols)``, ``protocols`` the
     chosen rows of :data:`.CERG_PROTOCOLS` by key.  ``experiments``: row keys (default: the scale's);
     ``architectures``: keep only the rows of these architectures; ``trials``, ``budget`` (training streams
-    per trial) and ``test_from`` (see :class:`CERGJob`) override the scale's plan."""
+    per trial), ``test_from`` and ``max_symbols`` (see :class:`CERGJob`; "scale": the scale's) override the
+    scale's plan."""
     check_scale(scale, SCALES)
     keys = choose_names(experiments, SCALES[scale], CERG_PROTOCOLS, "experiment")
     archs = choose_names(architectures, FORGET_ARCHITECTURES, FORGET_ARCHITECTURES, "architecture")
@@ -378,7 +411,8 @@ def jobs_for(scale="default", experiments=None, architectures=None, trials=None,
             continue
         protocols[key] = p
         plan = SCALES[scale].get(key, SCALES["default"][key])
-        jobs.append(CERGJob(p, p.arch, trials or plan["trials"], budget or plan["budget"], seed, test_from))
+        cap = plan.get("max_symbols") if max_symbols == "scale" else max_symbols
+        jobs.append(CERGJob(p, p.arch, trials or plan["trials"], budget or plan["budget"], seed, test_from, cap))
     for job in jobs:
         job.check()
     return jobs, protocols
