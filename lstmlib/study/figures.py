@@ -91,6 +91,29 @@ def strip_plot(records, protocols, ax_width, point, reference, xlabel, columns, 
 
 
 #: A legend to the right of its panel (the trace figures' panels share their x axis).
+def curve_panels(records, protocols, ax_width, columns, labels=None):
+    """One panel per protocol of ``records``: each trial's learning curve (its record's ``"curve"``, [[x, y],
+    ...]), one line per trial coloured by architecture (``labels``: the chapter's names of architectures).
+    ``columns``: the names of x and y in the returned data.  Returns (figure, axes, protocol keys, data);
+    the caller labels the axes."""
+    groups = by_protocol(records)
+    fig, axes = panels(len(groups), ax_width)
+    data = {"protocol": [], "arch": [], "trial": [], columns[0]: [], columns[1]: []}
+    for ax, (key, recs) in zip(axes, groups.items()):
+        for r in recs:
+            for t in r["trials"]:
+                if not t["curve"]:
+                    continue
+                x, y = zip(*t["curve"])
+                ax.plot(x, y, lw=0.8, alpha=0.6, color=ARCH_COLOURS.get(r["arch"], "k"),
+                        label=((labels or {}).get(r["arch"]) or label(r["arch"])) if t["trial"] == 0 else None)
+                for xi, yi in t["curve"]:
+                    for c, v in zip(data, (key, r["arch"], t["trial"], xi, yi)):
+                        data[c].append(v)
+        ax.set_title(protocols[key].title, fontsize=8)
+    return fig, axes, list(groups), data
+
+
 LEGEND_OUTSIDE = dict(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
 
 

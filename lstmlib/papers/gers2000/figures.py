@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...study.figures import ARCH_COLOURS, LEGEND_OUTSIDE, by_protocol, gate_panel, label, panels, strip_plot
+from ...study.figures import ARCH_COLOURS, LEGEND_OUTSIDE, curve_panels, gate_panel, strip_plot
 from ..gers2002.figures import plot_not_run
 
 __all__ = ["plot_cerg_lengths", "plot_cerg_trace", "plot_erg_curves", "plot_erg_strings", "plot_not_run"]
@@ -33,22 +33,9 @@ def plot_erg_curves(records, protocols, ax_width=3.8):
     (:func:`plot_not_run`) without records."""
     if not records:
         return plot_not_run("Exp. 1 was not run in this build")
-    groups = by_protocol(records)
-    fig, axes = panels(len(groups), ax_width)
-    data = {"protocol": [], "arch": [], "trial": [], "strings": [], "train_right": []}
-    for ax, (key, recs) in zip(axes, groups.items()):
-        for r in recs:
-            for t in r["trials"]:
-                if not t["curve"]:
-                    continue
-                x, y = zip(*t["curve"])
-                ax.plot(x, y, lw=0.8, alpha=0.6, color=ARCH_COLOURS.get(r["arch"], "k"),
-                        label=label(r["arch"]) if t["trial"] == 0 else None)
-                for xi, yi in t["curve"]:
-                    for c, v in zip(data, (key, r["arch"], t["trial"], xi, yi)):
-                        data[c].append(v)
+    fig, axes, keys, data = curve_panels(records, protocols, ax_width, ("strings", "train_right"))
+    for ax in axes[:len(keys)]:
         ax.set_ylim(-0.02, 1.02)
-        ax.set_title(protocols[key].title, fontsize=8)
         ax.set_xlabel("training strings")
         ax.set_ylabel("training strings right")
     axes[0].legend(fontsize=6)

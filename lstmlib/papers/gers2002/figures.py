@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...study.figures import (ARCH_COLOURS, LEGEND_OUTSIDE, by_protocol, finish_trace, gate_panel, label, panels,
-                              strip_plot)
+from ...study.figures import LEGEND_OUTSIDE, curve_panels, finish_trace, gate_panel, strip_plot
 from ...tasks.timing import GTS, MSD, PFG
 
 #: The tasks of the example figure, by panel title.
@@ -65,23 +64,9 @@ def plot_streams_to_solution(records, protocols, ax_width=3.8, labels=None):
 def plot_event_curves(records, protocols, ax_width=3.8, labels=None):
     """Timing tasks, per task (panel): mean number of correct events per training stream against
     training streams seen, one line per trial, coloured by architecture."""
-    groups = by_protocol(records)
-    fig, axes = panels(len(groups), ax_width)
-    data = {"protocol": [], "arch": [], "trial": [], "streams": [], "mean_events": []}
-    for ax, (key, recs) in zip(axes, groups.items()):
-        for r in recs:
-            for t in r["trials"]:
-                if not t["curve"]:
-                    continue
-                x, y = zip(*t["curve"])
-                ax.plot(x, y, lw=0.8, alpha=0.6, color=ARCH_COLOURS.get(r["arch"], "k"),
-                        label=((labels or {}).get(r["arch"]) or label(r["arch"])) if t["trial"] == 0 else None)
-                for xi, yi in t["curve"]:
-                    for c, v in (("protocol", key), ("arch", r["arch"]), ("trial", t["trial"]), ("streams", xi),
-                                 ("mean_events", yi)):
-                        data[c].append(v)
+    fig, axes, keys, data = curve_panels(records, protocols, ax_width, ("streams", "mean_events"), labels)
+    for ax in axes[:len(keys)]:
         ax.set_yscale("symlog", linthresh=1)
-        ax.set_title(protocols[key].title, fontsize=8)
         ax.set_xlabel("training streams")
         ax.set_ylabel("correct events per stream")
     axes[0].legend(fontsize=6)
