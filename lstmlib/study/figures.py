@@ -91,6 +91,16 @@ def strip_plot(records, protocols, ax_width, point, reference, xlabel, columns, 
 
 
 #: A legend to the right of its panel (the trace figures' panels share their x axis).
+def plot_not_run(text):
+    """A figure that only says ``text``: it stands in for a figure whose row was not run, so that the
+    page's reference to it still resolves."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 1))
+    ax.axis("off")
+    ax.text(0.5, 0.5, text, ha="center", va="center")
+    return fig, {"note": ["not run"]}
+
+
 def curve_panels(records, protocols, ax_width, columns, labels=None):
     """One panel per protocol of ``records``: each trial's learning curve (its record's ``"curve"``, [[x, y],
     ...]), one line per trial coloured by architecture (``labels``: the chapter's names of architectures).

@@ -39,12 +39,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from ...study.jobs import (ChapterJob, check_job_options, check_scale, choose_names, derive_seed,
+from ...study.jobs import (RNN_LR_FACTOR, ChapterJob, check_job_options, check_scale, choose_names, derive_seed,
                            network_from_weights)
 from ...tasks import reber
 from ...training import SGD, OnlineLearner, Trainer, checkpoints
 from ...training.trainer import format_duration
-from ..hochreiter1997.protocols import RNN_LR_FACTOR
 from .protocols import ERG_PROTOCOLS, FORGET_ARCHITECTURES, ERGProtocol, erg_network
 
 #: Initialisations per training/test set pair (the paper's 30 trials: 3 pairs × 10).

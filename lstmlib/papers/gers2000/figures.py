@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...study.figures import ARCH_COLOURS, LEGEND_OUTSIDE, curve_panels, gate_panel, strip_plot
-from ..gers2002.figures import plot_not_run
+from ...study.figures import ARCH_COLOURS, LEGEND_OUTSIDE, curve_panels, gate_panel, plot_not_run, strip_plot
 
 __all__ = ["plot_cerg_lengths", "plot_cerg_trace", "plot_erg_curves", "plot_erg_strings", "plot_not_run"]
 

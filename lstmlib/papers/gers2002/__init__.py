@@ -8,7 +8,8 @@ from . import chapter, figures, jobs, protocols
 from .chapter import (CAPTIONS, TRACES, best_trial, claim_verdict, export_traces, protocol_table, results_table,
                       rule_check_rows, rule_check_sentence, scale_text, scorecard_rows, scorecard_table, sentences,
                       split_rule_checks, summarise, summary_of, trace_figure)
-from .figures import plot_event_curves, plot_examples, plot_not_run, plot_stream_trace, plot_streams_to_solution
+from ...study.figures import plot_not_run
+from .figures import plot_event_curves, plot_examples, plot_stream_trace, plot_streams_to_solution
 from .jobs import (RULE_CHECK_ROW, TimingJob, events_on, is_rule_check, jobs_for, network_for, network_from_record,
                    protocols_of, rule_check_jobs, run_job)
 from .protocols import DEFAULT_BUDGET, LABELS, PROTOCOLS, RULES, SCALES, TIMING_ARCHITECTURES, TimingProtocol

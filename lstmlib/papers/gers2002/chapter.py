@@ -19,7 +19,8 @@ import numpy as np
 from ...study.figures import fmt_count, html_table
 from ...study.jobs import derive_seed
 from ...tasks.baselines import stream_constant
-from .figures import plot_not_run, plot_stream_trace
+from ...study.figures import plot_not_run
+from .figures import plot_stream_trace
 from .jobs import RULE_CHECK_ROW, is_rule_check, network_for, network_from_record
 from .protocols import LABELS, TIMING_ARCHITECTURES
 

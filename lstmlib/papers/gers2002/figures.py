@@ -41,16 +41,6 @@ def plot_examples(seed, tasks=None, max_steps=45):
     return fig, data
 
 
-def plot_not_run(text):
-    """A figure that only says ``text``: it stands in for a figure whose row was not run, so that the
-    page's reference to it still resolves."""
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 1))
-    ax.axis("off")
-    ax.text(0.5, 0.5, text, ha="center", va="center")
-    return fig, {"note": ["not run"]}
-
-
 def plot_streams_to_solution(records, protocols, ax_width=3.8, labels=None):
     """Timing tasks, per task (panel) and architecture (row): training streams until each trial solved
     the task (dots) or the budget at which an unsolved trial stopped (crosses; hollow: diverged)."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from ...study.jobs import RNN_LR_FACTOR
 from ...tasks.recall import Adding1997, Multiplication, TwoSequence
 
 
@@ -94,10 +95,6 @@ class Protocol:
         return replace(self, **changes)
 
 
-#: The plain RNN's learning rate, as a fraction of the protocol's.  Trained by exact BPTT at the LSTM's
-#: rate it can blow up at once (Exp. 3a, lr 1.0: 3 of 3 trials diverged within 3,000 sequences), which
-#: says nothing about long time lags; at a tenth of it, it trains, and the report says where it stands.
-RNN_LR_FACTOR = 0.1
 
 
 def learning_rate(protocol: Protocol, arch: str) -> float:
