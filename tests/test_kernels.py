@@ -15,7 +15,7 @@ CODE_TABLES = {
     "SQUASH_CODES": ({"tanh": "TANH", "logistic": "LOGISTIC", "logistic2": "LOGISTIC2", "logistic1": "LOGISTIC1",
                       "identity": "IDENTITY"}, spec.SQUASHES),
     "FORGET_CODES": ({"none": "FORGET_NONE", "gate": "FORGET_GATE", "coupled": "FORGET_COUPLED",
-                      "zero": "FORGET_ZERO"}, spec.FORGET_MODES),
+                      "zero": "FORGET_ZERO", "decay": "FORGET_DECAY"}, spec.FORGET_MODES),
     "OUTPUT_CODES": ({"linear": "OUT_LINEAR", "logistic": "OUT_LOGISTIC", "logistic2": "OUT_LOGISTIC2",
                       "softmax": "OUT_SOFTMAX"},
                      layout.OUTPUT_ACTIVATIONS),

@@ -34,6 +34,7 @@ def config(layout, output, loss, gradient="exact", batch_size=1, trials=1) -> np
         L.n_output_sources)
     cfg[kernels.HAS_I] = spec.input_gate
     cfg[kernels.FORGET] = code("forget", spec.forget, kernels.FORGET_CODES)
+    cfg[kernels.DECAY_PPM] = round(spec.state_decay * 1_000_000) if spec.forget == "decay" else 0
     cfg[kernels.HAS_O] = spec.output_gate
     cfg[kernels.PEEP] = spec.peepholes
     cfg[kernels.G_KIND] = code("cell_input", spec.cell_input, kernels.SQUASH_CODES)

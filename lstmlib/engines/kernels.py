@@ -42,7 +42,7 @@ Forward pass (:class:`Forward`, written by ``forward_step``)::
     YC        [slots, C, L]      cell outputs y(t) = o h(s(t))
     YOUT      [T, O, L]          network outputs f_out(W_out [1, y(t), x(t)?]) (online: [1, O, L])
     IG, FG    [NB, L]            i(t) and the forget factor f(t) of the current step (i = 1 without
-                                 an input gate; f = 1, σ(net_f), 1 - i or 0 by forget mode)
+                                 an input gate; f = 1, σ(net_f), 1 - i, 0 or the fixed decay by forget mode)
 
 Backward pass (:class:`Backward`, ``loss_step`` and ``backward_step``) and gradients::
 
@@ -88,14 +88,15 @@ from numba.extending import overload
 # cfg indices -------------------------------------------------------------------------------
 C_, NB_, S_, I_, O_, R_, NS_, NO_ = 0, 1, 2, 3, 4, 5, 6, 7
 HAS_I, FORGET, HAS_O, PEEP, G_KIND, H_KIND, OUT_KIND, LOSS_KIND, TRUNC = 8, 9, 10, 11, 12, 13, 14, 15, 16
-ROW_I, ROW_F, ROW_O, SRC_Y, SRC_G, OUT_X, BATCH, TRIALS = 17, 18, 19, 20, 21, 22, 23, 24
-CFG_SIZE = 25
+ROW_I, ROW_F, ROW_O, SRC_Y, SRC_G, OUT_X, BATCH, TRIALS, DECAY_PPM = 17, 18, 19, 20, 21, 22, 23, 24, 25
+CFG_SIZE = 26
 
 # codes -------------------------------------------------------------------------------------
 #: squash kinds (cfg[G_KIND], cfg[H_KIND]; σ is the logistic function)
 TANH, LOGISTIC, LOGISTIC2, LOGISTIC1, IDENTITY = 0, 1, 2, 3, 4  # tanh, σ, 4σ - 2, 2σ - 1, x
-#: forget modes (cfg[FORGET]): f = 1, a learned gate, f = 1 - i, f = 0
-FORGET_NONE, FORGET_GATE, FORGET_COUPLED, FORGET_ZERO = 0, 1, 2, 3
+#: forget modes (cfg[FORGET]): f = 1, a learned gate, f = 1 - i, f = 0, f = cfg[DECAY_PPM] / 10^6 (the
+#: configuration is integer: a fixed state decay travels as millionths)
+FORGET_NONE, FORGET_GATE, FORGET_COUPLED, FORGET_ZERO, FORGET_DECAY = 0, 1, 2, 3, 4
 #: output activations (cfg[OUT_KIND])
 OUT_LINEAR, OUT_LOGISTIC, OUT_SOFTMAX, OUT_LOGISTIC2 = 0, 1, 2, 3  # OUT_LOGISTIC2: 4σ - 2
 #: losses (cfg[LOSS_KIND]): ½‖y - target‖², cross-entropy
@@ -105,7 +106,8 @@ OPT_NONE, OPT_SGD, OPT_MOMENTUM, OPT_ADAM = 0, 1, 2, 3
 
 SQUASH_CODES = {"tanh": TANH, "logistic": LOGISTIC, "logistic2": LOGISTIC2, "logistic1": LOGISTIC1,
                 "identity": IDENTITY}
-FORGET_CODES = {"none": FORGET_NONE, "gate": FORGET_GATE, "coupled": FORGET_COUPLED, "zero": FORGET_ZERO}
+FORGET_CODES = {"none": FORGET_NONE, "gate": FORGET_GATE, "coupled": FORGET_COUPLED, "zero": FORGET_ZERO,
+                "decay": FORGET_DECAY}
 OUTPUT_CODES = {"linear": OUT_LINEAR, "logistic": OUT_LOGISTIC, "logistic2": OUT_LOGISTIC2, "softmax": OUT_SOFTMAX}
 LOSS_CODES = {"mse": LOSS_MSE, "ce": LOSS_CE}
 OPT_CODES = {"none": OPT_NONE, "sgd": OPT_SGD, "momentum": OPT_MOMENTUM, "adam": OPT_ADAM}
@@ -204,7 +206,7 @@ def squash_deriv_row(kind, y, i0, i1, dst, L, F):
 
 @njit(inline="always", **JIT)
 def gates_vary(cfg):
-    """False where i(t) and f(t) are constants (no input gate, and f = 1 or 0: the plain RNN): their
+    """False where i(t) and f(t) are constants (no input gate, and f = 1, a fixed decay or 0): their
     rows IG, FG are then filled once per buffer by :func:`gate_factors`, not at every step."""
     return cfg[HAS_I] != 0 or cfg[FORGET] == FORGET_GATE or cfg[FORGET] == FORGET_COUPLED
 
@@ -230,6 +232,9 @@ def gate_factors(cfg, a, ACT, IG, FG, F):
         elif forget == FORGET_COUPLED:
             for l in range(L):
                 FG[b, l] = F(1.0) - IG[b, l]
+        elif forget == FORGET_DECAY:
+            for l in range(L):
+                FG[b, l] = F(cfg[DECAY_PPM]) / F(1_000_000.0)
         else:  # FORGET_ZERO
             for l in range(L):
                 FG[b, l] = F(0.0)

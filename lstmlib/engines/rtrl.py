@@ -73,7 +73,7 @@ def _step(layout, spec, output, loss, W, P, Wout, h, x_t, target_t):
     if spec.forget == "gate":
         f = sigmoid(a[:, rows["forget_gate"]] + block_sum(P[:, 1] * s_prev))
     else:
-        f = {"none": np.ones((M, nb)), "coupled": 1.0 - i, "zero": np.zeros((M, nb))}[spec.forget]
+        f = np.ones((M, nb)) * spec.fixed_forget(i)  # 1, state_decay, 1 - i or 0
     s = f[:, blk] * s_prev + i[:, blk] * z
     o = sigmoid(a[:, rows["output_gate"]] + block_sum(P[:, 2] * s)) if spec.output_gate else np.ones((M, nb))
     y = o[:, blk] * hh(s)

@@ -71,10 +71,8 @@ def step(layout, W, P, x_t, y, s, gates, held):
     i = gate("input_gate", P[:, 0], s_prev) if spec.input_gate else 1.0
     if spec.forget == "gate":
         f = gate("forget_gate", P[:, 1], s_prev)
-    elif spec.forget == "coupled":
-        f = 1.0 - i
-    else:  # "none" keeps the state, "zero" drops it
-        f = 1.0 if spec.forget == "none" else 0.0
+    else:  # the mode fixes f: 1, state_decay, 1 - i or 0
+        f = spec.fixed_forget(i)
     z = g(net[..., rows["cell"]])
     s = per_cell(f, n) * s + per_cell(i, n) * z  # the CEC: s(t-1) stays attached even when truncated
     s_now = held("s", s)  # the output gate peeps at s(t)

@@ -73,7 +73,7 @@ def forward(layout: Layout, params: dict, x, output_activation: str = "linear") 
             if spec.forget == "gate":
                 f = gate(W[row["forget_gate"] + b], P[1], u, cells, s_prev)  # eq: forget-gate
             else:  # no forget gate: the mode fixes f
-                f = {"none": 1.0, "coupled": 1.0 - i, "zero": 0.0}[spec.forget]
+                f = spec.fixed_forget(i)  # 1, state_decay, 1 - i or 0
             for c in cells:
                 z[c] = g(W[row["cell"] + c] @ u)  # eq: cell-input
                 s[c] = f * s_prev[c] + i * z[c]  # eq: cell-state
@@ -161,7 +161,7 @@ def backward(layout: Layout, params: dict, x, target, weights=None, output_activ
     if spec.forget == "gate":
         f_all = fwd["forget_gate"]
     else:
-        f_all = {"none": ones, "coupled": 1.0 - i_all, "zero": 0.0 * ones}[spec.forget]
+        f_all = ones * spec.fixed_forget(i_all)
     s_all, y_all, z_all = fwd["states"], fwd["cells"], fwd["cell_input"]
     zeros_g = np.zeros(layout.n_gate_units)
     grads = {name: np.zeros(np.shape(params[name])) for name in ("hidden", "peephole", "output")}

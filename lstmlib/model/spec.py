@@ -27,7 +27,8 @@ W_z[c], W_i[b], W_f[b], W_o[b] are rows of the packed ``hidden`` array, p_i, p_f
 ``peephole`` and W_out is ``output`` (:mod:`lstmlib.model.layout`).
 
 ``forget`` chooses the forget factor: ``"none"`` f = 1 (H&S 1997: the CEC never decays),
-``"gate"`` a learned gate (Gers et al. 2000), ``"coupled"`` f = 1 - i (Greff's CIFG) and
+``"gate"`` a learned gate (Gers et al. 2000), ``"coupled"`` f = 1 - i (Greff's CIFG), ``"decay"`` a fixed
+f = ``state_decay`` < 1 (the "state decay" that Gers et al. 2000 tried before the forget gate) and
 ``"zero"`` f = 0, which with no gates and h = identity is the plain (Elman) RNN y = g(W · u).
 Peepholes (Gers et al. 2002) are one weight per cell per gate; input and forget gates peep at
 s(t-1), the output gate at s(t).
@@ -91,6 +92,7 @@ FORGET_MODES = {
     "none": "no forget gate: f = 1 (the 1997 CEC)",
     "gate": "learned forget gate (Gers et al. 2000)",
     "coupled": "forget gate coupled to the input gate: f = 1 - i (CIFG)",
+    "decay": "a fixed state decay: f = state_decay (Gers et al. 2000's 'LSTM with state decay')",
     "zero": "no memory: f = 0 (plain RNN)",
 }
 GATE_RECURRENCE = {
@@ -114,6 +116,8 @@ class ArchSpec:
         name: the preset's name (``"vanilla"``, ``"peephole"``, ...), written into results files.
         input_gate: whether each block has an input gate; without one i = 1.
         forget: the forget factor f, one of :data:`FORGET_MODES` (``"gate"``: a learned forget gate).
+        state_decay: the fixed forget factor of ``forget="decay"``, in (0, 1) and a whole number of
+            millionths (the compiled kernels carry it so); ``None`` for every other mode.
         output_gate: whether each block has an output gate; without one o = 1.
         peepholes: whether the gates see the cell states (p_i, p_f on s(t-1), p_o on s(t)).
         gate_recurrence: what sees the gate activations gates(t-1), one of :data:`GATE_RECURRENCE`.
@@ -126,6 +130,7 @@ class ArchSpec:
     name: str
     input_gate: bool = True
     forget: str = "gate"
+    state_decay: float | None = None
     output_gate: bool = True
     peepholes: bool = False
     gate_recurrence: str = "none"
@@ -142,6 +147,13 @@ class ArchSpec:
         check_choice("gradient", self.gradient, GRADIENTS)
         if self.forget == "coupled" and not self.input_gate:
             raise ValueError("forget='coupled' (f = 1 - i) needs an input gate")
+        if (self.state_decay is not None) != (self.forget == "decay"):
+            raise ValueError(f"state_decay goes with forget='decay' and only with it; got forget={self.forget!r}, "
+                             f"state_decay={self.state_decay!r}")
+        if self.forget == "decay" and not (0.0 < self.state_decay < 1.0
+                                           and abs(self.state_decay * 1e6 - round(self.state_decay * 1e6)) < 1e-6):
+            raise ValueError(f"state_decay must lie in (0, 1) and be a whole number of millionths; "
+                             f"got {self.state_decay!r}")
         if self.peepholes and not self.has_gates:
             raise ValueError("peepholes need at least one gate")
         if self.gate_recurrence != "none" and not self.has_gates:
@@ -151,6 +163,15 @@ class ArchSpec:
     def forget_gate(self) -> bool:
         """Whether there is a forget-gate unit with its own weights."""
         return self.forget == "gate"
+
+    def fixed_forget(self, i):
+        """The forget factor of every mode without a forget-gate unit (``i``: the input gate's value):
+        1, ``state_decay``, 1 - i or 0."""
+        if self.forget == "gate":
+            raise ValueError("forget='gate' has no fixed forget factor: it is the gate's output")
+        if self.forget == "coupled":
+            return 1.0 - i
+        return {"none": 1.0, "decay": self.state_decay, "zero": 0.0}[self.forget]
 
     @property
     def has_gates(self) -> bool:
