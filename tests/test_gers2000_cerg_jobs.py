@@ -28,6 +28,10 @@ def test_weight_counts_and_topology_follow_the_papers():
     # 8 cells x (7 + 8) + 12 gates x (7 + 8 + 1) + 7 outputs x (8 + 7 + 1): cells unbiased, no gate-to-gate
     assert 8 * 15 + 12 * 16 + 7 * 16 == 424
     assert cerg_network(CERG_PROTOCOLS["cerg_standard"]).n_weights == 424 - 4 * 16  # no forget gates
+    decay = cerg_network(CERG_PROTOCOLS["cerg_state_decay"])  # the standard net, its state decayed by 0.9
+    assert decay.n_weights == 360 and (decay.spec.forget, decay.spec.state_decay) == ("decay", 0.9)
+    with pytest.raises(ValueError, match="replaces the forget gate of the 1997 cell"):
+        cerg_network(CERG_PROTOCOLS["cerg_state_decay"].replace(arch="forget"))
     rnn = cerg_network(CERG_PROTOCOLS["cerg_rnn"])
     assert rnn.n_weights >= 360 and not rnn.spec.has_memory
 
@@ -57,7 +61,8 @@ def _replay(net, p, x, target, starts, lengths_out, budget=10**9):
 
 
 @pytest.mark.parametrize("row, changes", [("cerg_forget", {}), ("cerg_forget_decay", {}), ("cerg_reset", {}),
-                                          ("cerg_standard", {"tolerance": 1e300, "train_length": 70})])
+                                          ("cerg_standard", {"tolerance": 1e300, "train_length": 70}),
+                                          ("cerg_state_decay", {})])
 def test_many_streams_per_call_train_as_one_call_per_training_stream(monkeypatch, row, changes):
     """The chunked learner (a stream ends at its first wrong step or after train_length symbols, the next
     starts at the next string; the external reset zeroes the state at every string) gives the weights and
@@ -247,7 +252,7 @@ def test_jobs_for_scales_and_bad_inputs():
     paper, _ = cerg_jobs.jobs_for("paper")
     assert {(j.trials, j.budget) for j in paper} == {(100, 30_000)}
     jobs, protocols = cerg_jobs.jobs_for("default", architectures="vanilla")
-    assert list(protocols) == ["cerg_reset", "cerg_standard"]
+    assert list(protocols) == ["cerg_reset", "cerg_standard", "cerg_state_decay"]
     jobs, _ = cerg_jobs.jobs_for("tiny", "cerg_forget_decay", trials=3, budget=9, test_from=0)
     assert [(j.name, j.trials, j.budget, j.test_threshold) for j in jobs] == [("cerg_forget_decay/forget", 3, 9, 0)]
     for bad in [dict(scale="huge"), dict(experiments="cerg_nope"), dict(trials=0), dict(budget=-1),

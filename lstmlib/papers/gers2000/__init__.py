@@ -11,7 +11,7 @@ from .chapter import (CAPTIONS, TRACES, VERDICTS, best_cerg_trial, cerg_protocol
                       sentences, split_records, summarise, summarise_cerg, summarise_erg, summary_of, table_html,
                       trace_figure)
 from .figures import plot_cerg_lengths, plot_cerg_trace, plot_erg_curves, plot_erg_strings, plot_not_run
-from .protocols import (CERG_PROTOCOLS, ERG_PROTOCOLS, ERG_PUBLISHED, FORGET_ARCHITECTURES, NOT_RUN, CERGProtocol,
+from .protocols import (CERG_PROTOCOLS, ERG_PROTOCOLS, ERG_PUBLISHED, FORGET_ARCHITECTURES, CERGProtocol,
                         ERGProtocol, cerg_network, erg_network)
 
 #: Every row of the chapter, Exp. 1's then CERG's, by key (the "Published numbers" page lists them).
@@ -19,7 +19,7 @@ PROTOCOLS = {**ERG_PROTOCOLS, **CERG_PROTOCOLS}
 
 __all__ = [
     "CAPTIONS", "CERGProtocol", "CERG_PROTOCOLS", "ERGProtocol", "ERG_PROTOCOLS", "ERG_PUBLISHED",
-    "FORGET_ARCHITECTURES", "NOT_RUN", "PROTOCOLS", "TRACES", "VERDICTS", "best_cerg_trial", "cerg_jobs",
+    "FORGET_ARCHITECTURES", "PROTOCOLS", "TRACES", "VERDICTS", "best_cerg_trial", "cerg_jobs",
     "cerg_network", "cerg_protocol_rows", "cerg_results_rows", "cerg_verdict", "chapter", "erg_jobs", "erg_network",
     "erg_protocol_rows", "erg_published_rows", "erg_results_rows", "erg_verdict", "export_traces", "figures",
     "jobs_for", "plot_cerg_lengths", "plot_cerg_trace", "plot_erg_curves", "plot_erg_strings", "plot_not_run",

@@ -65,7 +65,7 @@ RNN_TEST_LENGTH = 10_000
 _TEST_CHUNK = 128
 _TEST_CHUNK_MAX = 8192
 
-#: The rows of Table 2 that the default and tiny scales run (all six rows; see :data:`SCALES`).
+#: The rows of Table 2 that the default and tiny scales run (all seven rows; see :data:`SCALES`).
 ROWS = tuple(CERG_PROTOCOLS)
 
 #: Scales: per row, its trials, budget of training streams per trial and (the default scale) a cap on a trial's

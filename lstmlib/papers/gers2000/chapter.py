@@ -26,7 +26,7 @@ from ...tasks import reber
 from . import cerg_jobs, erg_jobs
 from .cerg_jobs import network_from_record
 from .figures import plot_cerg_trace, plot_not_run
-from .protocols import CERG_PROTOCOLS, ERG_PROTOCOLS, ERG_PUBLISHED, FORGET_ARCHITECTURES, NOT_RUN, cerg_network
+from .protocols import CERG_PROTOCOLS, ERG_PROTOCOLS, ERG_PUBLISHED, FORGET_ARCHITECTURES, cerg_network
 
 CHAPTER = "forgetting"
 
@@ -348,8 +348,8 @@ def erg_published_rows() -> list[dict]:
 
 def cerg_results_rows(summaries, protocols) -> list[dict]:
     """Table 2's layout, ours beside the paper's per row: % solutions (mean training streams until
-    solution), % good ⟨mean error-free test length⟩, % bad ⟨mean length⟩; the rows of :data:`.NOT_RUN`
-    last, as not run; ``protocols``: every summary's row, by key."""
+    solution), % good ⟨mean error-free test length⟩, % bad ⟨mean length⟩; ``protocols``: every summary's
+    row, by key."""
     def length(v):
         return "⟨–⟩" if v is None else f"⟨{fmt_count(v)}⟩"
     rows = []
@@ -362,10 +362,6 @@ def cerg_results_rows(summaries, protocols) -> list[dict]:
                "paper (Table 2)": cerg_paper_text(paper) if paper else "not in the paper",
                "budget (streams)": f"{s['budget']:,}", "verdict": cerg_verdict(s, paper) if paper else "–"}
         rows.append(row)
-    for title, why in NOT_RUN.items():
-        rows.append({"row": title, "nets: ours (paper)": "not run", "% solutions (streams)": "–",
-                     "% good ⟨length⟩": "–", "% bad ⟨length⟩": "–", "paper (Table 2)": why,
-                     "budget (streams)": "–", "verdict": "–"})
     return rows
 
 
@@ -406,11 +402,10 @@ def cerg_sentence(summaries, protocol) -> str:
 
 def sentences(erg_summaries, cerg_summaries, erg_protocols, cerg_protocols, wall_time, workers) -> dict[str, str]:
     """The glued sentences, by key: ``forgetting_erg`` (every Exp. 1 row), ``forgetting_cerg`` (every
-    CERG row), ``forgetting_not_run`` (Table 2's rows not run) and ``forgetting_wall`` (the run's time)."""
+    CERG row) and ``forgetting_wall`` (the run's time)."""
     erg = " ".join(erg_sentence(erg_summaries, p) for p in erg_protocols.values())
     cerg = " ".join(cerg_sentence(cerg_summaries, p) for p in cerg_protocols.values())
     return {"forgetting_erg": erg or "(Exp. 1 was not run.)", "forgetting_cerg": cerg or "(CERG was not run.)",
-            "forgetting_not_run": " ".join(f"{title}: {why}." for title, why in NOT_RUN.items()),
             "forgetting_wall": f"{wall_time / 60:.1f} minutes on {workers} worker(s)"}
 
 
