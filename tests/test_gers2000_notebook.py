@@ -55,6 +55,6 @@ def test_the_chapter_has_its_label_every_figure_and_parameter():
         assert f"fig_{name}" in text and f":name: fig-{name.replace('_', '-')}" in text
     params = nb.cells[1].source
     for name in ("scale", "erg_experiments", "cerg_experiments", "architectures", "trials", "erg_budget",
-                 "cerg_budget", "seed", "workers", "scheduler", "results_dir", "figures_dir"):
+                 "cerg_budget", "seed", "workers", "scheduler", "protocol_check_dir", "results_dir", "figures_dir"):
         assert f"\n{name} = " in "\n" + params, name
     assert all(" = " not in line.split("#", 1)[1] for line in params.splitlines() if "#" in line)

@@ -85,6 +85,10 @@ def test_rows_and_text_from_the_records():
     assert "It matters: LSTM with forget gates, a step is right when every output's squared error" in text
     assert "8/10 perfect" in text and "at most 8,000 training streams" in text
     assert pc.check_table_html(doc).count("<tr>") == 4
+    pooled = {r["variant"]: r for r in pc.pooled_rows(doc)}
+    assert (pooled["squared"]["perfect"], pooled["squared"]["chapter_perfect"]) == (8, 1)
+    assert pooled["long_streams"]["p"] == pytest.approx(pc.fisher_p(2, 10, 1, 10))
+    assert "gives more perfect nets: 8/10 against the chapter's 1/10" in text
     assert "was not found in reference_runs/x" in pc.check_text(None, "reference_runs/x")
     alone = {**doc, "records": doc["records"][1:2]}
     assert pc.check_rows(alone)[0]["verdict"] == "not compared (no baseline in this run)"
