@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
 from lstmlib.papers.hochreiter1997 import gap  # noqa: E402
 from lstmlib.study import results  # noqa: E402
-from lstmlib.study.jobs import check_workers, job_store, run_jobs  # noqa: E402
+from lstmlib.study.jobs import check_workers, run_study  # noqa: E402
 
 
 def main():
@@ -39,17 +38,9 @@ def main():
     jobs = gap.gap_jobs(args.T, args.trials, args.budget, args.variants, args.seed)  # bad values fail here
     check_workers(args.workers)
     (out,) = results.check_output_dirs(args.out)
-    run_provenance = results.provenance()
-    t0 = time.perf_counter()
-    records = run_jobs(jobs, workers=args.workers, progress=print, store=job_store(out, gap.GAP_STUDY))
-    wall = time.perf_counter() - t0
     parameters = {**vars(args), "partial": len(jobs) < len(gap.VARIANTS)}
-    doc = {"parameters": parameters, "records": records, "seed": args.seed, "provenance": run_provenance}
-    path = results.write_results(out, gap.GAP_STUDY, parameters=parameters, records=records,
-                                 summary={"rows": gap.gap_rows(doc)}, seed=args.seed, wall_time=wall,
-                                 run_provenance=run_provenance)
-    print(f"wrote {results.shown_path(path)} in {wall:.0f} s")
-    print(gap.gap_text(gap.read_gap_study(out), results.shown_path(out)))
+    doc = run_study(jobs, gap.GAP_STUDY, out, args.workers, parameters, args.seed, gap.gap_rows)
+    print(gap.gap_text(doc, results.shown_path(out)))
 
 
 if __name__ == "__main__":

@@ -88,7 +88,23 @@ def test_rows_and_text_from_the_records():
     pooled = {r["variant"]: r for r in pc.pooled_rows(doc)}
     assert (pooled["squared"]["perfect"], pooled["squared"]["chapter_perfect"]) == (8, 1)
     assert pooled["long_streams"]["p"] == pytest.approx(pc.fisher_p(2, 10, 1, 10))
-    assert "gives more perfect nets: 8/10 against the chapter's 1/10" in text
+    assert "Pooled" not in text  # one row: nothing to pool
+    two = {**doc, "records": doc["records"] + [_record("cerg_reset__chapter", ["perfect"] * 2 + ["bad"] * 8),
+                                               _record("cerg_reset__squared", ["perfect"] * 5 + ["bad"] * 5)]}
+    assert "Pooled over the 2 rows (a comparison chosen after seeing them), a step is right when every output's " \
+           "squared error is below 0.49 (|e| < 0.7) gives more perfect nets: 13/20 against the chapter's 3/20" \
+        in pc.check_text(two, "here")
     assert "was not found in reference_runs/x" in pc.check_text(None, "reference_runs/x")
     alone = {**doc, "records": doc["records"][1:2]}
     assert pc.check_rows(alone)[0]["verdict"] == "not compared (no baseline in this run)"
+
+
+def test_the_script_study_writes_its_file_and_reads_it_back(tmp_path, capsys):
+    from lstmlib.study.jobs import run_study
+    jobs = pc.check_jobs("cerg_forget", "chapter,squared", trials=1, budget=5)
+    doc = run_study(jobs, pc.CHECK_STUDY, tmp_path, 1, {"budget": 5, "partial": True}, 0, pc.check_rows)
+    assert (tmp_path / f"{pc.CHECK_STUDY}.json").is_file() and (tmp_path / f"{pc.CHECK_STUDY}.jobs").is_dir()
+    assert [r["protocol"] for r in doc["records"]] == ["cerg_forget__chapter", "cerg_forget__squared"]
+    assert [r["variant"] for r in doc["summary"]["rows"]] == ["chapter", "squared"]
+    assert "Pooled" not in pc.check_text(doc, "here") and "partial" in pc.check_text(doc, "here")
+    assert "wrote" in capsys.readouterr().out

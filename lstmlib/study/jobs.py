@@ -503,3 +503,22 @@ class _Bars:
         for bar in self.bars.values():
             bar.close()
         self.bars.clear()
+
+
+def run_study(jobs, study, out, workers, parameters, seed, summarise) -> dict:
+    """A script's study (not a chapter): run ``jobs`` resumably (finished jobs kept in ``<out>/<study>.jobs``)
+    on ``workers`` processes and write ``<out>/<study>.json`` with the records, ``parameters``, ``seed``,
+    the provenance taken before the run and ``summary={"rows": summarise(doc)}``; returns the document as
+    :func:`~lstmlib.study.results.read_named_results` reads it back.  ``out``: a checked folder."""
+    from . import results
+    check_workers(workers)
+    run_provenance = results.provenance()
+    t0 = time.perf_counter()
+    records = run_jobs(jobs, workers=workers, progress=print, store=job_store(out, study))
+    wall = time.perf_counter() - t0
+    doc = {"parameters": parameters, "records": records, "seed": seed, "provenance": run_provenance}
+    path = results.write_results(out, study, parameters=parameters, records=records,
+                                 summary={"rows": summarise(doc)}, seed=seed, wall_time=wall,
+                                 run_provenance=run_provenance)
+    print(f"wrote {results.shown_path(path)} in {wall:.0f} s")
+    return results.read_named_results(out, study)

@@ -173,7 +173,7 @@ def check_text(doc, where) -> str:
     elif compared:
         text += ("No reading changes the outcome of a row measurably (Fisher's exact test at 0.05, on "
                  f"{rows[0]['trials']} nets a row: only large differences are detectable). ")
-    for r in pooled_rows(doc):
+    for r in [r for r in pooled_rows(doc) if len(r["rows"]) > 1]:  # one row: its own line says it
         side = "more" if r["perfect"] > r["chapter_perfect"] else "fewer" if r["perfect"] < r["chapter_perfect"] \
             else "as many"
         text += (f"Pooled over the {len(r['rows'])} rows (a comparison chosen after seeing them), {r['what']} gives "
