@@ -251,6 +251,11 @@ def test_a_partial_run_is_shown_as_such_and_never_read_as_results(tmp_path):
     rows = progress(store.folder)
     assert [r["state"] for r in rows] == ["done", "waiting", "waiting"] and rows[0]["solved"] == 1
     assert progress(tmp_path) == []  # no plan: nothing to say
+    import pickle
+    ckpt = store.folder / f"{job_key(jobs[1], store.version)}.checkpoints"  # a checkpoint with no Trainer history
+    ckpt.mkdir()
+    (ckpt / "train-1.ckpt").write_bytes(pickle.dumps({"streams": 5}))
+    assert [r["state"] for r in progress(store.folder)] == ["done", "running", "waiting"]
     path = results.write_partial(tmp_path / "ref" / "run1", "toy", jobs=rows, command="bash continue.sh")
     assert path.name == "toy.partial.json" and results.read_results(path.parent) == []
     (doc,) = results.read_partials(tmp_path / "ref")

@@ -124,22 +124,25 @@ def progress(folder) -> list[dict]:
             trials = record.get("trials", [])
             unit = entry.get("unit") or "sequences"
             row.update(state="done", solved=sum(t.get("status") == "solved" for t in trials),
-                       seen=max((t.get("sequences_seen") or t.get(unit) or 0 for t in trials), default=0))
+                       seen=max((t.get("sequences_seen") or t.get(f"{unit}_seen") or t.get(unit) or 0 for t in trials),
+                                default=0))
         else:
-            hist = _latest_history(folder / f"{key}.checkpoints")
-            if hist is not None:
-                row.update(state="running", solved=hist.status.count("solved"),
-                           seen=int(hist.sequences_seen.max()))
+            state = _latest_checkpoint(folder / f"{key}.checkpoints")
+            if state is not None:
+                row["state"] = "running"
+            if state is not None and "hist" in state:  # a Trainer's; other jobs' checkpoints say only "running"
+                hist = state["hist"]
+                row.update(solved=hist.status.count("solved"), seen=int(hist.sequences_seen.max()))
         rows.append(row)
     return rows
 
 
-def _latest_history(checkpoints):
-    """The training history in the last checkpoint of a running job (None if it has none yet)."""
+def _latest_checkpoint(checkpoints):
+    """The state in the last checkpoint of a running job (None if it has none yet)."""
     files = sorted(Path(checkpoints).glob("train-*.ckpt"), key=lambda p: int(p.stem.split("-")[1]))
     if not files:
         return None
     with open(files[-1], "rb") as f:
         unpickler = pickle.Unpickler(f)
         unpickler.persistent_load = lambda pid: None  # the live network is not needed to read the history
-        return unpickler.load()["hist"]
+        return unpickler.load()
