@@ -101,10 +101,10 @@ def check_rows(doc) -> list[dict]:
     """Per row and reading: the nets in Table 2's terms, and against the chapter's reading of the same row
     the p-value of Fisher's exact test on the perfect nets and on the perfect-or-good nets, and a verdict
     ("matters" when either p < 0.05, else "no measurable difference"; "baseline" for the chapter's)."""
-    by = {row_and_variant(r["protocol"]): summarise_cerg(r) for r in doc["records"]}
+    by = {row_and_variant(r["protocol"]): (summarise_cerg(r), r) for r in doc["records"]}
     rows = []
-    for (row, name), s in by.items():
-        base = by.get((row, "chapter"))
+    for (row, name), (s, record) in by.items():
+        base = by.get((row, "chapter"), (None,))[0]
         good = s["perfect"] + s["good"]
         if name == "chapter":
             p_perfect = p_good = float("nan")
@@ -119,8 +119,7 @@ def check_rows(doc) -> list[dict]:
         rows.append({"row": row, "title": CERG_PROTOCOLS[row].title, "variant": name, "what": VARIANTS[name][0],
                      "trials": s["trials"], "perfect": s["perfect"], "good": s["good"], "bad": s["bad"],
                      "ours": cerg_ours_text(s), "p_perfect": p_perfect, "p_good": p_good, "verdict": verdict,
-                     "symbol_capped": sum(bool(t.get("symbol_cap")) for t in
-                                          next(r for r in doc["records"] if r["protocol"] == s["protocol"])["trials"])})
+                     "symbol_capped": sum(bool(t.get("symbol_cap")) for t in record["trials"])})
     return rows
 
 
@@ -161,9 +160,10 @@ def check_text(doc, where) -> str:
                 "to write it.)")
     prov, par = doc["provenance"], doc["parameters"]
     rows = check_rows(doc)
+    plan = SCALES["default"][rows[0]["row"]]  # the jobs' budget (unless given) and symbol cap
     text = (f"The protocol check ({where}: `python scripts/cerg_protocol_check.py`, {rows[0]['trials']} nets per "
-            f"row and reading, at most {par['budget'] or SCALES['default'][rows[0]['row']]['budget']:,} training "
-            f"streams and 2,000,000 training symbols per net, seed {doc['seed']}, commit {prov['commit'][:12]}, "
+            f"row and reading, at most {par['budget'] or plan['budget']:,} training streams and "
+            f"{plan['max_symbols']:,} training symbols per net, seed {doc['seed']}, commit {prov['commit'][:12]}, "
             f"{prov['date'][:10]}{', partial' if par.get('partial') else ''}) ran each reading from the same "
             "initial weights and strings. ")
     matters = [r for r in rows if r["verdict"] == "matters"]
